@@ -1,0 +1,29 @@
+//! Client core for the Azure Stack Hub usage APIs (provider `subscriberUsageAggregates` and tenant
+//! `usageAggregates`, plus Azure's legacy Commerce `UsageAggregates`).
+//!
+//! The core knows nothing about FFI, CLIs or PowerShell: it turns a [`UsageQuery`] into a stream of
+//! typed [`UsageRecord`]s (or [`Page`]s that carry the token to resume from), following `nextLink`,
+//! retrying what is retryable and tolerating every quirk of the real service
+//! (see `../shared/docs/usage-api.md` §2.3).
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
+
+pub mod auth;
+pub mod catalog;
+pub mod client;
+pub mod error;
+pub mod parse;
+pub mod query;
+pub mod record;
+pub mod retry;
+pub mod split;
+pub mod tls;
+
+
+
+
+
+
+
+
+
+

@@ -1,0 +1,1 @@
+//! A local emulator of the Azure Stack Hub usage service.

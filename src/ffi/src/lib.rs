@@ -1,0 +1,1 @@
+//! The C ABI over the core.
