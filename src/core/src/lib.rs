@@ -18,12 +18,16 @@ pub mod retry;
 pub mod split;
 pub mod tls;
 
+pub use auth::Credential;
+pub use catalog::{Meter, MeterCatalog};
+pub use client::{ClientEvent, ClientOptions, Page, Subscription, UsageClient};
+pub use error::{Error, ErrorKind, Result};
+pub use query::{parse_time, Api, Granularity, UsageQuery, DEFAULT_API_VERSION};
+pub use record::{StringMap, UsageRecord, FIELD_NAMES};
+pub use retry::RetryPolicy;
+pub use split::SplitPlan;
+pub use tls::TlsOptions;
 
-
-
-
-
-
-
-
-
+/// Re-exported so callers can build credentials and streams without naming the crates.
+pub use secrecy::SecretString;
+pub use url::Url;

@@ -1,1 +1,1 @@
-//! TODO
+//! Parsing of one usage page body into records and the `nextLink`.
