@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# One entry point for building, demonstrating and testing AzsUsage (build.ps1 is the Windows twin).
+#
+#   ./build.sh setup   install what the machine's package tools provide (idempotent)
+#   ./build.sh build   build the CLI, the native library and the PowerShell module into out/
+#   ./build.sh demo    the main job: start the emulator with sample data and pull every tenant's
+#                      usage into CSV, with the CLI and with the module; compare the totals
+#   ./build.sh test    run every test suite; the last line is "N passed, N failed"
+#
+# PROFILE=debug|release (default: release for build/demo, debug for test).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+root=$PWD
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+setup() {
+  local need=()
+  command -v cc >/dev/null || need+=(build-essential)
+  command -v zstd >/dev/null || need+=(zstd)
+  command -v curl >/dev/null || need+=(curl)
+  command -v python3 >/dev/null || need+=(python3)
+  if ((${#need[@]})); then
+    if [[ $(id -u) == 0 ]]; then
+      log "apt-get install ${need[*]}"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+      echo "missing packages: ${need[*]} (install them with apt-get as root)" >&2; exit 1
+    fi
+  fi
+  # Offline build machines resolve crates from a mirror beside the checkout; connected machines
+  # use crates.io as usual.
+  if [[ -x ../shared/crates/activate ]]; then ../shared/crates/activate >/dev/null; fi
+  command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
+  command -v dotnet >/dev/null || { echo "dotnet not found: install the .NET SDK 8 or later" >&2; exit 1; }
+  scripts/dotnet-tools.sh
+}
+
+build() {
+  local profile=${PROFILE:-release}
+  log "building the CLI, the native library and the module ($profile)"
+  PROFILE=$profile module/build.sh
+}
+
+demo() {
+  setup
+  build
+  PROFILE=${PROFILE:-release} scripts/demo.sh
+}
+
+run_tests() {
+  setup
+  local profile=${PROFILE:-debug}
+  local logdir=$root/target/test-logs
+  mkdir -p "$logdir"
+  local passed=0 failed=0 status=0
+
+  log "cargo test (workspace)"
+  set +e
+  cargo test --workspace --no-fail-fast 2>&1 | tee "$logdir/cargo.log"
+  local cargo_status=${PIPESTATUS[0]}
+  set -e
+  read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } } END { print p+0, f+0 }' "$logdir/cargo.log")
+  passed=$((passed + p)); failed=$((failed + f))
+  if ((cargo_status != 0 && f == 0)); then failed=$((failed + 1)); echo "cargo test exited $cargo_status (build failure?)" >&2; fi
+
+  log "PowerShell module tests (Pester)"
+  set +e
+  PROFILE=$profile module/build.sh && .tools/pwsh/pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1 2>&1 | tee "$logdir/pester.log"
+  local pester_status=$?
+  set -e
+  read -r p f < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/pester.log" | tail -1 | awk '{ print $1+0, $3+0 }')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  if ((pester_status != 0 && ${f:-0} == 0)); then failed=$((failed + 1)); echo "Pester run exited $pester_status" >&2; fi
+
+  ((failed == 0)) || status=1
+  echo "$passed passed, $failed failed"
+  return $status
+}
+
+case ${1:-} in
+  setup) setup ;;
+  build) setup; build ;;
+  demo) demo ;;
+  test) run_tests ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,69 @@
+//! Exit codes and the one failure type of the CLI. Scripts branch on the code; people read the
+//! message, which always says what was wrong and, for a pull, the token to resume from.
+
+use std::process;
+
+use azs_usage_core::{Error, ErrorKind};
+
+/// Distinct exit codes (documented in `--help` and the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Something this tool did not expect (a bug or an I/O failure writing output).
+    Internal = 1,
+    /// Bad input: arguments, times, ids, files (clap's own usage errors also exit 2).
+    BadInput = 2,
+    /// Authentication or authorization failed.
+    Auth = 3,
+    /// The service failed or answered something unusable, after every retry.
+    Service = 4,
+    /// Interrupted by Ctrl+C.
+    Interrupted = 130,
+}
+
+/// A failure to report on stderr with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: ExitCode,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: ExitCode, message: impl Into<String>) -> Self {
+        Failure { code, message: message.into() }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::BadInput, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::Internal, message)
+    }
+
+    /// Prints the message and ends the process with the failure's code.
+    pub fn exit(self) -> ! {
+        eprintln!("azs-usage: error: {}", self.message);
+        process::exit(self.code as i32)
+    }
+}
+
+/// Maps a core error to the CLI's exit code, keeping the core's message (which carries the
+/// service's code, request id and attempts).
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let code = match e.kind {
+            ErrorKind::InvalidInput => ExitCode::BadInput,
+            ErrorKind::Unauthenticated | ErrorKind::PermissionDenied => ExitCode::Auth,
+            ErrorKind::Cancelled => ExitCode::Interrupted,
+            ErrorKind::Internal => ExitCode::Internal,
+            _ => ExitCode::Service,
+        };
+        let mut message = e.message.clone();
+        if let Some(c) = &e.code {
+            if !message.contains(c.as_str()) {
+                message = format!("{c}: {message}");
+            }
+        }
+        Failure { code, message }
+    }
+}

@@ -1,0 +1,121 @@
+//! Record writers for CSV, JSON and NDJSON, and the output file discipline: records go to a
+//! temporary file beside the target, which is renamed into place only when the pull completed.
+//! A failed pull leaves `<output>.partial` holding exactly the records before the resume token.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use azs_usage_core::{UsageRecord, FIELD_NAMES};
+
+use crate::args::Format;
+
+/// Writes records in one format to one sink.
+pub struct RecordWriter {
+    format: Format,
+    encoder: Encoder,
+    /// `(temporary file, target)` when writing to a file rather than standard output.
+    file: Option<(PathBuf, PathBuf)>,
+    written: u64,
+}
+
+enum Encoder {
+    Csv(csv::Writer<Box<dyn Write>>),
+    Json(Box<dyn Write>),
+}
+
+impl RecordWriter {
+    /// Opens the sink: standard output, or a temporary file beside `target`.
+    pub fn open(format: Format, target: Option<&Path>) -> io::Result<RecordWriter> {
+        let (out, file): (Box<dyn Write>, _) = match target {
+            None => (Box::new(BufWriter::with_capacity(1 << 16, io::stdout())), None),
+            Some(target) => {
+                let temp = sibling(target, ".tmp");
+                let handle = File::create(&temp)?;
+                (Box::new(BufWriter::with_capacity(1 << 16, handle)), Some((temp, target.to_path_buf())))
+            }
+        };
+        let encoder = match format {
+            Format::Csv => {
+                let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+                csv.write_record(FIELD_NAMES)?;
+                Encoder::Csv(csv)
+            }
+            Format::Json => {
+                let mut out = out;
+                out.write_all(b"[")?;
+                Encoder::Json(out)
+            }
+            Format::Ndjson => Encoder::Json(out),
+        };
+        Ok(RecordWriter { format, encoder, file, written: 0 })
+    }
+
+    /// Writes one record.
+    pub fn write(&mut self, record: &UsageRecord) -> io::Result<()> {
+        match &mut self.encoder {
+            Encoder::Csv(csv) => csv.write_record(record.text_fields())?,
+            Encoder::Json(out) => {
+                if self.format == Format::Json {
+                    out.write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
+                }
+                serde_json::to_writer(&mut *out, record)?;
+                if self.format == Format::Ndjson {
+                    out.write_all(b"\n")?;
+                }
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Records written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Ends the document and flushes; returns the file paths, if any.
+    fn close(mut self) -> io::Result<Option<(PathBuf, PathBuf)>> {
+        match &mut self.encoder {
+            Encoder::Csv(csv) => csv.flush()?,
+            Encoder::Json(out) => {
+                if self.format == Format::Json {
+                    out.write_all(b"\n]\n")?;
+                }
+                out.flush()?;
+            }
+        }
+        drop(self.encoder);
+        Ok(self.file)
+    }
+
+    /// Completes the output: the file appears under its name only now.
+    pub fn finish(self) -> io::Result<Option<PathBuf>> {
+        match self.close()? {
+            None => Ok(None),
+            Some((temp, target)) => {
+                std::fs::rename(&temp, &target)?;
+                Ok(Some(target))
+            }
+        }
+    }
+
+    /// Keeps what was written as `<output>.partial` (a well-formed file ending at a page
+    /// boundary) and never touches the target. Returns the partial file's path.
+    pub fn abandon(self) -> io::Result<Option<PathBuf>> {
+        match self.close()? {
+            None => Ok(None),
+            Some((temp, target)) => {
+                let partial = sibling(&target, ".partial");
+                std::fs::rename(&temp, &partial)?;
+                Ok(Some(partial))
+            }
+        }
+    }
+}
+
+fn sibling(target: &Path, suffix: &str) -> PathBuf {
+    let mut name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(suffix);
+    target.with_file_name(name)
+}

@@ -1,0 +1,194 @@
+//! `usage` and `subscriber-usage`: validate the query, stream pages from the core, write records
+//! as they arrive, and on failure or interruption say exactly where to resume.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use azs_usage_core::query::parse_time;
+use azs_usage_core::{Api, Error, Granularity, Page, SplitPlan, UsageClient, UsageQuery};
+use chrono::{DateTime, Duration as Span, DurationRound, Utc};
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::args::PullArgs;
+use crate::connection;
+use crate::exit::{ExitCode, Failure};
+use crate::output::RecordWriter;
+
+/// Which API a pull uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Tenant,
+    Provider,
+}
+
+/// Default reported window length when --start is omitted.
+const DEFAULT_DAYS: i64 = 30;
+
+pub async fn run(target: Target, args: PullArgs) -> Result<(), Failure> {
+    let provider = target == Target::Provider;
+    if !provider && !args.subscriber.is_empty() {
+        return Err(Failure::bad_input("--subscriber is for subscriber-usage (the provider API); usage reads the one --subscription"));
+    }
+    let granularity: Granularity = args.granularity.parse()?;
+    let now = Utc::now();
+    let end = match &args.end {
+        Some(text) => parse_time(text)?,
+        None => latest_end(granularity, now),
+    };
+    let start = match &args.start {
+        Some(text) => parse_time(text)?,
+        None => end - Span::days(DEFAULT_DAYS),
+    };
+
+    let conn = connection::resolve(&args.connection, provider)?;
+    let client = UsageClient::connect(conn.options).await?;
+    let subscription = match conn.subscription {
+        Some(s) => s,
+        None if provider => client.default_subscription().await?,
+        None => return Err(Failure::bad_input("no subscription: pass --subscription with the tenant subscription id")),
+    };
+
+    let api = if provider { Api::Provider } else { Api::Tenant };
+    let mut query = UsageQuery::new(api, subscription, start, end);
+    query.granularity = granularity;
+    query.show_details = args.show_details;
+    query.api_version = args.api_version.clone();
+    query.continuation_token = args.continuation_token.clone();
+    if args.subscriber.len() == 1 {
+        query.subscriber_id = Some(args.subscriber[0].clone());
+    }
+    query.validate(now)?;
+
+    let sequential = args.concurrency == 1 || query.continuation_token.is_some() || args.max_records.is_some();
+    let pages: BoxStream<'static, Result<Page, Error>> = if sequential && args.subscriber.len() <= 1 {
+        client.pages(query)
+    } else {
+        let plan = SplitPlan {
+            subscribers: if args.subscriber.len() > 1 { args.subscriber.clone() } else { Vec::new() },
+            window: split_window(&query, usize::from(args.concurrency)),
+            concurrency: usize::from(args.concurrency),
+        };
+        client.pages_split(query, plan)
+    };
+
+    let writer = RecordWriter::open(args.format, args.output.as_deref())
+        .map_err(|e| Failure::bad_input(format!("cannot create the output file: {e}")))?;
+    let progress = progress_bar(args.no_progress);
+    drive(pages, writer, progress, args.max_records, sequential).await
+}
+
+/// Reads pages until the end, a failure, Ctrl+C or --max-records, writing each page whole.
+async fn drive(
+    mut pages: BoxStream<'static, Result<Page, Error>>,
+    mut writer: RecordWriter,
+    progress: ProgressBar,
+    max_records: Option<u64>,
+    resumable: bool,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let (mut page_count, mut duplicates) = (0u64, 0usize);
+    // The token that resumes right after the last page written; None = from the beginning.
+    let mut resume: Option<String> = None;
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+
+    let failure = loop {
+        let next = tokio::select! {
+            next = pages.next() => next,
+            _ = &mut interrupt => break Some(Failure::new(ExitCode::Interrupted, "interrupted")),
+        };
+        match next {
+            None => break None,
+            Some(Err(e)) => {
+                if e.resume_token.is_some() {
+                    resume = e.resume_token.clone();
+                }
+                break Some(Failure::from(e));
+            }
+            Some(Ok(page)) => {
+                if let Err(e) = page.records.iter().try_for_each(|r| writer.write(r)) {
+                    break Some(Failure::internal(format!("cannot write the output: {e}")));
+                }
+                page_count += 1;
+                duplicates += page.duplicates.len();
+                resume = page.continuation_token.clone();
+                progress.set_message(format!("{} records, {page_count} pages", writer.written()));
+                if max_records.is_some_and(|max| writer.written() >= max) {
+                    break None;
+                }
+            }
+        }
+    };
+    progress.finish_and_clear();
+
+    let written = writer.written();
+    let elapsed = started.elapsed();
+    match failure {
+        None => {
+            let path = writer.finish().map_err(|e| Failure::internal(format!("cannot complete the output: {e}")))?;
+            let target = path.map(|p| format!(" to {}", p.display())).unwrap_or_default();
+            eprintln!("azs-usage: {written} records in {page_count} pages{target} ({})", rate(written, elapsed));
+            if duplicates > 0 {
+                eprintln!("azs-usage: warning: {duplicates} records repeated a (subscription, meter, resource, start, end) key seen earlier; kept as sent (run with -v for the keys)");
+            }
+            if let (Some(_), Some(token)) = (max_records, resume.as_ref()) {
+                eprintln!("azs-usage: stopped at --max-records; continue with --continuation-token '{token}'");
+            }
+            Ok(())
+        }
+        Some(mut failure) => {
+            let partial = writer.abandon().ok().flatten();
+            if let Some(p) = partial {
+                failure.message.push_str(&format!("\n{written} records fetched before the failure are in {}", p.display()));
+            }
+            if resumable {
+                match resume {
+                    Some(token) => failure.message.push_str(&format!("\nresume with: --continuation-token '{token}'")),
+                    None => failure.message.push_str("\nno page was completed: rerun the same command to resume"),
+                }
+            } else {
+                failure.message.push_str("\nrerun the same command (or with --concurrency 1 to get a resumable token)");
+            }
+            Err(failure)
+        }
+    }
+}
+
+/// The latest reported end the service accepts: the current hour (Hourly) or today 00:00Z (Daily).
+fn latest_end(granularity: Granularity, now: DateTime<Utc>) -> DateTime<Utc> {
+    let unit = match granularity {
+        Granularity::Hourly => Span::hours(1),
+        Granularity::Daily => Span::days(1),
+    };
+    now.duration_trunc(unit).unwrap_or(now)
+}
+
+/// The time window of each sub-query: about two per concurrent worker, whole hours. Daily pulls
+/// are not split by time: a reported-time split would cut one usage day into two partial rows.
+fn split_window(query: &UsageQuery, concurrency: usize) -> Option<Span> {
+    if query.granularity != Granularity::Hourly || concurrency <= 1 {
+        return None;
+    }
+    let hours = (query.end - query.start).num_hours().max(1);
+    let pieces = (concurrency as i64 * 2).max(1);
+    Some(Span::hours((hours + pieces - 1) / pieces))
+}
+
+fn progress_bar(disabled: bool) -> ProgressBar {
+    if disabled || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn rate(records: u64, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    format!("{:.1}s, {:.0} records/s", secs, records as f64 / secs)
+}
