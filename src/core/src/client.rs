@@ -461,3 +461,424 @@ pub(crate) fn duplicate_key(r: &UsageRecord) -> String {
         format_instant(&r.usage_end_time)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::{parse_time, Api};
+    use crate::testserver::{page_body, Canned, TestServer};
+    use futures::TryStreamExt;
+    use secrecy::SecretString;
+    use std::sync::Mutex;
+
+    const SUB: &str = "42274f77-d385-4df0-b47f-a7822e095571";
+
+    fn query() -> UsageQuery {
+        UsageQuery::new(Api::Tenant, SUB, parse_time("2024-05-01").unwrap(), parse_time("2024-05-02").unwrap())
+    }
+
+    fn fast_retry() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+            max_elapsed: Duration::from_secs(30),
+        }
+    }
+
+    async fn client_for(server: &TestServer, credential: Credential) -> (UsageClient, Arc<Mutex<Vec<ClientEvent>>>) {
+        let events: Arc<Mutex<Vec<ClientEvent>>> = Arc::default();
+        let ev = events.clone();
+        let mut o = ClientOptions::new(server.url(), credential);
+        o.retry = fast_retry();
+        o.request_timeout = Duration::from_secs(10);
+        o.events = Some(Arc::new(move |e: &ClientEvent| ev.lock().unwrap().push(e.clone())));
+        (UsageClient::connect(o).await.unwrap(), events)
+    }
+
+    async fn collect(s: BoxStream<'static, Result<Page>>) -> (Vec<Page>, Option<Error>) {
+        let mut pages = Vec::new();
+        let mut s = s;
+        while let Some(p) = s.next().await {
+            match p {
+                Ok(p) => pages.push(p),
+                Err(e) => return (pages, Some(e)),
+            }
+        }
+        (pages, None)
+    }
+
+    #[tokio::test]
+    async fn follows_next_link_and_hands_out_tokens() {
+        let path = format!("/subscriptions/{SUB}/providers/Microsoft.Commerce/usageAggregates");
+        let server = TestServer::queue(vec![
+            Canned::json(200, page_body(0, 2, Some(&format!("{{base}}{path}?api-version=x&continuationToken=tok%2B1%3d%3d")))).header("x-ms-request-id", "rid-1"),
+            Canned::json(200, page_body(2, 2, Some(&format!("{{base}}{path}?api-version=x&continuationToken=tok2")))),
+            Canned::json(200, page_body(4, 1, None)),
+        ])
+        .await;
+        let (client, events) = client_for(&server, Credential::Anonymous).await;
+        let (pages, err) = collect(client.pages(query())).await;
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(pages.len(), 3);
+        assert_eq!(pages[0].continuation_token.as_deref(), Some("tok+1=="));
+        assert_eq!(pages[0].request_id.as_deref(), Some("rid-1"));
+        assert_eq!(pages[1].continuation_token.as_deref(), Some("tok2"));
+        assert_eq!(pages[2].continuation_token, None);
+        assert_eq!(pages.iter().map(|p| p.records.len()).sum::<usize>(), 5);
+        assert_eq!(pages[2].records[0].resource_name, "vm4");
+        let reqs = server.requests();
+        assert_eq!(reqs[0].path, path);
+        assert_eq!(reqs[0].param("reportedStartTime").as_deref(), Some("2024-05-01T00:00:00Z"));
+        // The nextLink is followed verbatim: the token stays encoded exactly as the service sent it.
+        assert_eq!(reqs[1].query, "api-version=x&continuationToken=tok%2B1%3d%3d");
+        assert!(reqs[0].headers.get("authorization").is_none());
+        let ev = events.lock().unwrap();
+        assert_eq!(ev.iter().filter(|e| matches!(e, ClientEvent::Request { .. })).count(), 3);
+        assert!(ev.iter().any(|e| matches!(e, ClientEvent::Response { status: 200, .. })));
+
+        // Resuming from a page's token asks for exactly the page after it.
+        let mut q = query();
+        q.continuation_token = pages[0].continuation_token.clone();
+        let u = q.url(&server.url());
+        assert!(u.as_str().ends_with("continuationToken=tok%2B1%3D%3D"), "{u}");
+        assert_eq!(continuation_token_of(u.as_str()).as_deref(), Some("tok+1=="));
+    }
+
+    #[tokio::test]
+    async fn records_flatten_pages() {
+        let server = TestServer::queue(vec![
+            Canned::json(200, page_body(0, 2, Some("{base}/next?continuationToken=a"))),
+            Canned::json(200, page_body(2, 3, None)),
+        ])
+        .await;
+        let (client, _) = client_for(&server, Credential::Anonymous).await;
+        let recs: Vec<UsageRecord> = client.records(query()).try_collect().await.unwrap();
+        assert_eq!(recs.iter().map(|r| r.quantity.to_string()).collect::<Vec<_>>(), ["0", "1", "2", "3", "4"]);
+    }
+
+    #[tokio::test]
+    async fn stops_on_empty_page_and_guards_loops() {
+        // An empty page ends the pull even when it carries a nextLink.
+        let server = TestServer::queue(vec![
+            Canned::json(200, page_body(0, 1, Some("{base}/n?continuationToken=a"))),
+            Canned::json(200, page_body(0, 0, Some("{base}/n?continuationToken=b"))),
+            Canned::json(200, page_body(9, 1, None)),
+        ])
+        .await;
+        let (client, _) = client_for(&server, Credential::Anonymous).await;
+        let (pages, err) = collect(client.pages(query())).await;
+        assert!(err.is_none());
+        assert_eq!(pages.len(), 1);
+        assert_eq!(server.requests().len(), 2);
+
+        // Empty nextLink: stop.
+        let server = TestServer::queue(vec![Canned::json(200, page_body(0, 1, Some("")))]).await;
+        let (client, _) = client_for(&server, Credential::Anonymous).await;
+        let (pages, err) = collect(client.pages(query())).await;
+        assert!(err.is_none() && pages.len() == 1 && pages[0].continuation_token.is_none());
+
+        // The same nextLink twice: error, resume from the last page delivered.
+        let server = TestServer::queue(vec![
+            Canned::json(200, page_body(0, 1, Some("{base}/n?continuationToken=a"))),
+            Canned::json(200, page_body(1, 1, Some("{base}/n?continuationToken=a"))),
+        ])
+        .await;
+        let (client, _) = client_for(&server, Credential::Anonymous).await;
+        let (pages, err) = collect(client.pages(query())).await;
+        let err = err.expect("loop detected");
+        assert_eq!(pages.len(), 1);
+        assert!(err.message.contains("same nextLink twice"), "{}", err.message);
+        assert_eq!(err.resume_token.as_deref(), Some("a"));
+    }
+
+    #[tokio::test]
+    async fn foreign_next_link_is_not_followed() {
+        let server = TestServer::queue(vec![Canned::json(
+            200,
+            page_body(0, 1, Some("https://evil.example.com/n?continuationToken=zz")),
+        )])
+        .await;
+        let (client, _) = client_for(&server, Credential::Token(SecretString::from("static-token"))).await;
+        let (pages, err) = collect(client.pages(query())).await;
+        assert_eq!(pages.len(), 1);
+        assert_eq!(pages[0].continuation_token.as_deref(), Some("zz"));
+        let err = err.unwrap();
+        assert!(err.message.contains("evil.example.com") && !err.message.contains("static-token"), "{}", err.message);
+        assert_eq!(err.resume_token.as_deref(), Some("zz"));
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn failure_carries_resume_token_and_service_error() {
+        let server = TestServer::queue(vec![
+            Canned::json(200, page_body(0, 1, Some("{base}/n?continuationToken=t1"))),
+            Canned::json(400, r#"{"error":{"code":"RequestEndTimeIsInFuture","message":"end is in the future"}}"#)
+                .header("x-ms-request-id", "rid-400"),
+        ])
+        .await;
+        let (client, _) = client_for(&server, Credential::Anonymous).await;
+        let mut q = query();
+        q.continuation_token = Some("t0".into());
+        let (pages, err) = collect(client.pages(q.clone())).await;
+        assert_eq!(pages.len(), 1);
+        let e = err.unwrap();
+        assert_eq!(e.kind, ErrorKind::Rejected);
+        assert_eq!(e.code.as_deref(), Some("RequestEndTimeIsInFuture"));
+        assert_eq!(e.status, Some(400));
+        assert_eq!(e.request_id.as_deref(), Some("rid-400"));
+        assert_eq!(e.resume_token.as_deref(), Some("t1"));
+        assert!(e.message.contains("end is in the future"), "{}", e.message);
+        assert_eq!(server.requests().len(), 2, "400 is not retried");
+
+        // Failing on the first page: resume from the query's own token.
+        let server = TestServer::queue(vec![Canned::json(404, "")]).await;
+        let (client, _) = client_for(&server, Credential::Anonymous).await;
+        let (_, err) = collect(client.pages(q)).await;
+        let e = err.unwrap();
+        assert_eq!((e.kind, e.resume_token.as_deref()), (ErrorKind::Rejected, Some("t0")));
+        assert!(e.message.contains("/usageAggregates") && e.message.contains("endpoint"), "{}", e.message);
+
+        for (status, kind) in [(401, ErrorKind::Unauthenticated), (403, ErrorKind::PermissionDenied)] {
+            let server = TestServer::queue(vec![Canned::json(status, r#"{"error":{"code":"X","message":"m"}}"#)]).await;
+            let (client, _) = client_for(&server, Credential::Anonymous).await;
+            let (_, err) = collect(client.pages(query())).await;
+            assert_eq!(err.unwrap().kind, kind);
+        }
+    }
+
+    #[tokio::test]
+    async fn html_body_is_a_decode_error() {
+        let server = TestServer::queue(vec![Canned {
+            status: 200,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: "<html><body>Proxy login</body></html>".into(),
+        }])
+        .await;
+        let (client, _) = client_for(&server, Credential::Anonymous).await;
+        let (_, err) = collect(client.pages(query())).await;
+        let e = err.unwrap();
+        assert_eq!(e.kind, ErrorKind::Decode);
+        assert!(e.message.contains("text/html") && e.message.contains("Proxy login"), "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn duplicates_are_reported_not_merged() {
+        let server = TestServer::queue(vec![
+            Canned::json(200, page_body(0, 2, Some("{base}/n?continuationToken=a"))),
+            Canned::json(200, page_body(1, 2, None)), // vm1 again (same key), vm2 new
+        ])
+        .await;
+        let (client, events) = client_for(&server, Credential::Anonymous).await;
+        let (pages, _) = collect(client.pages(query())).await;
+        assert!(pages[0].duplicates.is_empty());
+        assert_eq!(pages[1].records.len(), 2);
+        assert_eq!(pages[1].duplicates.len(), 1);
+        assert!(pages[1].duplicates[0].contains("virtualmachines/vm1"), "{:?}", pages[1].duplicates);
+        assert!(pages[1].duplicates[0].contains("6dab500fa4fd49c4956d229bb9c8c793"));
+        assert_eq!(events.lock().unwrap().iter().filter(|e| matches!(e, ClientEvent::Duplicate { .. })).count(), 1);
+    }
+
+    #[tokio::test]
+    async fn retries_transient_failures_honouring_retry_after() {
+        let server = TestServer::queue(vec![
+            Canned::json(503, r#"{"error":{"code":"ServiceUnavailable","message":"busy"}}"#).header("retry-after", "1"),
+            Canned::json(429, "").header("retry-after", &httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(4))),
+            Canned::json(200, page_body(0, 1, None)),
+        ])
+        .await;
+        let (client, events) = client_for(&server, Credential::Anonymous).await;
+        let started = std::time::Instant::now();
+        let (pages, err) = collect(client.pages(query())).await;
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(pages.len(), 1);
+        assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After honoured");
+        let waits: Vec<(u32, Duration, String)> = events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::RetryWait { attempt, delay, reason } => Some((*attempt, *delay, reason.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(waits.len(), 2);
+        assert_eq!(waits[0].0, 1);
+        assert!(waits[0].1 >= Duration::from_secs(1) && waits[0].2.contains("ServiceUnavailable"), "{waits:?}");
+        assert!(waits[1].1 >= Duration::from_secs(1) && waits[1].2.contains("429"), "{waits:?}");
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_max_retries_with_a_useful_error() {
+        let server = TestServer::start(|_| {
+            Canned::json(504, r#"{"error":{"code":"GatewayTimeout","message":"no response from Microsoft.Commerce.Admin"}}"#)
+                .header("x-ms-request-id", "rid-504")
+        })
+        .await;
+        let (client, _) = client_for(&server, Credential::Anonymous).await;
+        let (_, err) = collect(client.pages(query())).await;
+        let e = err.unwrap();
+        assert_eq!(e.kind, ErrorKind::Service);
+        assert_eq!(e.attempts, 4);
+        assert_eq!(e.status, Some(504));
+        assert_eq!(e.code.as_deref(), Some("GatewayTimeout"));
+        assert_eq!(e.request_id.as_deref(), Some("rid-504"));
+        assert!(e.message.contains("gave up after 4 attempt") && e.message.contains("no response from"), "{}", e.message);
+        assert_eq!(server.requests().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn connection_failures_are_retried_then_reported() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let mut o = ClientOptions::new(Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(), Credential::Anonymous);
+        o.retry = RetryPolicy { max_retries: 2, ..fast_retry() };
+        let client = UsageClient::connect(o).await.unwrap();
+        let (_, err) = collect(client.pages(query())).await;
+        let e = err.unwrap();
+        assert_eq!((e.kind, e.attempts), (ErrorKind::Service, 3));
+    }
+
+    /// Metadata + token endpoint + API on one server.
+    async fn auth_server(expires_in: u64, api_401_first: bool) -> (TestServer, Arc<Mutex<u32>>) {
+        let tokens = Arc::new(Mutex::new(0u32));
+        let t = tokens.clone();
+        let api_calls = Arc::new(Mutex::new(0u32));
+        let server = TestServer::start(move |req| {
+            if req.path == "/metadata/endpoints" {
+                return Canned::json(200, r#"{"authentication":{"loginEndpoint":"{base}/login/","audiences":["https://management.azurestack.local/abc"]}}"#);
+            }
+            if req.path.ends_with("/oauth2/token") {
+                let mut n = t.lock().unwrap();
+                *n += 1;
+                return Canned::json(200, format!(r#"{{"access_token":"access-{n}","token_type":"Bearer","expires_in":"{expires_in}"}}"#));
+            }
+            let mut calls = api_calls.lock().unwrap();
+            *calls += 1;
+            let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            if api_401_first && *calls == 2 && auth == "Bearer access-1" {
+                return Canned::json(401, r#"{"error":{"code":"ExpiredAuthenticationToken","message":"expired"}}"#);
+            }
+            if !auth.starts_with("Bearer access-") {
+                return Canned::json(401, "{}");
+            }
+            let next = if *calls < 3 { Some(format!("{{base}}/n?continuationToken=c{calls}")) } else { None };
+            Canned::json(200, page_body(*calls as usize, 1, next.as_deref()))
+        })
+        .await;
+        (server, tokens)
+    }
+
+    fn secret_credential(tenant: Option<&str>) -> Credential {
+        Credential::ClientSecret {
+            tenant: tenant.map(str::to_string),
+            client_id: "app-id".into(),
+            secret: SecretString::from("SUPER-SECRET-VALUE"),
+        }
+    }
+
+    #[tokio::test]
+    async fn token_is_fetched_once_and_cached() {
+        let (server, tokens) = auth_server(3600, false).await;
+        let (client, events) = client_for(&server, secret_credential(Some("contoso"))).await;
+        let (pages, err) = collect(client.pages(query())).await;
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(pages.len(), 3);
+        assert_eq!(*tokens.lock().unwrap(), 1);
+        let reqs = server.requests();
+        let tok = reqs.iter().find(|r| r.path.ends_with("/oauth2/token")).unwrap();
+        assert_eq!(tok.path, "/login/contoso/oauth2/token");
+        assert_eq!(tok.method, "POST");
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(tok.body.as_bytes()).into_owned().collect();
+        assert!(form.contains(&("grant_type".into(), "client_credentials".into())));
+        assert!(form.contains(&("resource".into(), "https://management.azurestack.local/abc".into())));
+        assert!(form.contains(&("client_secret".into(), "SUPER-SECRET-VALUE".into())));
+        let ev = format!("{:?}", events.lock().unwrap());
+        assert!(!ev.contains("SUPER-SECRET") && !ev.contains("access-1"), "no secrets or tokens in events");
+        assert!(!format!("{client:?}").contains("SUPER-SECRET"));
+    }
+
+    #[tokio::test]
+    async fn short_lived_tokens_are_refreshed() {
+        // expires_in below the 5-minute margin: every request fetches a fresh token.
+        let (server, tokens) = auth_server(60, false).await;
+        let (client, _) = client_for(&server, secret_credential(Some("contoso"))).await;
+        let (pages, err) = collect(client.pages(query())).await;
+        assert!(err.is_none() && pages.len() == 3);
+        assert_eq!(*tokens.lock().unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_401_mid_pull_refreshes_the_token_once() {
+        let (server, tokens) = auth_server(3600, true).await;
+        let (client, _) = client_for(&server, secret_credential(Some("contoso"))).await;
+        let (pages, err) = collect(client.pages(query())).await;
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(pages.len(), 2);
+        assert_eq!(*tokens.lock().unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn auth_errors_are_clear_and_secret_free() {
+        // Azure AD without a tenant.
+        let (server, _) = auth_server(3600, false).await;
+        let (client, _) = client_for(&server, secret_credential(None)).await;
+        let (_, err) = collect(client.pages(query())).await;
+        let e = err.unwrap();
+        assert_eq!(e.kind, ErrorKind::Unauthenticated);
+        assert!(e.message.contains("tenant"), "{}", e.message);
+
+        // The token endpoint refuses: the OAuth error is shown, the secret is not.
+        let server = TestServer::start(|req| {
+            if req.path == "/metadata/endpoints" {
+                Canned::json(200, r#"{"authentication":{"loginEndpoint":"{base}/adfs/","audiences":["aud"]}}"#)
+            } else {
+                Canned::json(401, r#"{"error":"invalid_client","error_description":"bad secret SUPER-SECRET-VALUE"}"#)
+            }
+        })
+        .await;
+        let (client, _) = client_for(&server, secret_credential(None)).await;
+        let (_, err) = collect(client.pages(query())).await;
+        let e = err.unwrap();
+        assert_eq!(e.kind, ErrorKind::Unauthenticated);
+        assert!(e.message.contains("invalid_client") && !e.message.contains("SUPER-SECRET"), "{}", e.message);
+        assert!(!format!("{e:?}").contains("SUPER-SECRET"));
+        // AD FS: token URL is {login}/oauth2/token, no tenant needed.
+        assert!(server.requests().iter().any(|r| r.path == "/adfs/oauth2/token"));
+    }
+
+    #[tokio::test]
+    async fn subscriptions_and_default() {
+        let server = TestServer::queue(vec![
+            Canned::json(200, r#"{"value":[{"subscriptionId":"a","displayName":"Other","state":"Enabled"},{"subscriptionId":"b","displayName":"Default Provider Subscription","state":"Enabled"}]}"#),
+            Canned::json(200, r#"{"value":[{"subscriptionId":"a","displayName":"Other","state":"Enabled"},{"subscriptionId":"b","displayName":"Default Provider Subscription","state":"Enabled"}]}"#),
+            Canned::json(200, r#"{"value":[{"subscriptionId":"c","displayName":"X","state":"Enabled"}]}"#),
+            Canned::json(200, r#"{"value":[]}"#),
+        ])
+        .await;
+        let (client, _) = client_for(&server, Credential::Anonymous).await;
+        let subs = client.list_subscriptions().await.unwrap();
+        assert_eq!(subs.len(), 2);
+        assert_eq!(subs[1], Subscription { subscription_id: "b".into(), display_name: "Default Provider Subscription".into(), state: "Enabled".into() });
+        assert_eq!(client.default_subscription().await.unwrap(), "b");
+        assert_eq!(client.default_subscription().await.unwrap(), "c");
+        let e = client.default_subscription().await.unwrap_err();
+        assert!(e.message.contains("no subscription"), "{}", e.message);
+        let r = &server.requests()[0];
+        assert_eq!((r.path.as_str(), r.query.as_str()), ("/subscriptions", "api-version=2015-01-01"));
+    }
+
+    #[tokio::test]
+    async fn endpoint_path_prefix_is_kept_and_bad_endpoints_rejected() {
+        let server = TestServer::queue(vec![Canned::json(200, page_body(0, 1, None))]).await;
+        let mut o = ClientOptions::new(Url::parse(&format!("{}/arm/", server.base)).unwrap(), Credential::Anonymous);
+        o.retry = fast_retry();
+        let client = UsageClient::connect(o).await.unwrap();
+        let (pages, err) = collect(client.pages(query())).await;
+        assert!(err.is_none() && pages.len() == 1);
+        assert!(server.requests()[0].path.starts_with("/arm/subscriptions/"));
+        let o = ClientOptions::new(Url::parse("ftp://x").unwrap(), Credential::Anonymous);
+        assert_eq!(UsageClient::connect(o).await.unwrap_err().kind, ErrorKind::InvalidInput);
+    }
+}

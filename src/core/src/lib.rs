@@ -18,6 +18,9 @@ pub mod retry;
 pub mod split;
 pub mod tls;
 
+#[cfg(test)]
+mod testserver;
+
 pub use auth::Credential;
 pub use catalog::{Meter, MeterCatalog};
 pub use client::{ClientEvent, ClientOptions, Page, Subscription, UsageClient};
