@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the AzsUsage module into out/AzsUsage/:
+#   AzsUsage.psd1, AzsUsage.dll, AzsUsage.Format.ps1xml, en-US/AzsUsage.dll-Help.xml,
+#   runtimes/<rid>/native/<native lib>, and the azs-usage executable (for Start-AzsUsageEmulator).
+# Usage: module/build.sh [--debug]     (release by default)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+profile=release
+cargo_flags=(--release)
+dotnet_config=Release
+if [[ "${1:-}" == "--debug" ]]; then profile=debug; cargo_flags=(); dotnet_config=Debug; fi
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+cd "$root"
+cargo build "${cargo_flags[@]}" -p azs-usage-ffi -p azs-usage-cli
+dotnet build "$root/module/AzsUsage.csproj" -c "$dotnet_config" -nologo -v quiet -o "$root/module/bin/$dotnet_config"
+
+case "$(uname -s)" in
+  Linux) os=linux; lib=libazs_usage_native.so; exe=azs-usage ;;
+  Darwin) os=osx; lib=libazs_usage_native.dylib; exe=azs-usage ;;
+  MINGW*|MSYS*|CYGWIN*) os=win; lib=azs_usage_native.dll; exe=azs-usage.exe ;;
+  *) echo "unsupported OS $(uname -s)" >&2; exit 1 ;;
+esac
+case "$(uname -m)" in
+  x86_64|amd64) arch=x64 ;;
+  aarch64|arm64) arch=arm64 ;;
+  *) arch="$(uname -m)" ;;
+esac
+rid="$os-$arch"
+
+out="$root/out/AzsUsage"
+rm -rf "$out"
+mkdir -p "$out/en-US" "$out/runtimes/$rid/native"
+cp "$root/module/AzsUsage.psd1" "$root/module/AzsUsage.Format.ps1xml" "$out/"
+cp "$root/module/bin/$dotnet_config/AzsUsage.dll" "$out/"
+cp "$root/module/en-US/AzsUsage.dll-Help.xml" "$out/en-US/"
+cp "$root/target/$profile/$lib" "$out/runtimes/$rid/native/"
+cp "$root/target/$profile/$exe" "$out/"
+echo "$out"
