@@ -30,8 +30,8 @@ fn main() {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Usage(a) => pull::run(pull::Target::Tenant, a).await,
-            Command::SubscriberUsage(a) => pull::run(pull::Target::Provider, a).await,
+            Command::Usage(a) => pull::run(pull::Target::Tenant, a, cli.verbose).await,
+            Command::SubscriberUsage(a) => pull::run(pull::Target::Provider, a, cli.verbose).await,
             Command::Meters(a) => meters::run(a),
             Command::Emulator(a) => emulator::run(a).await,
         }

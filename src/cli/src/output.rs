@@ -17,6 +17,9 @@ pub struct RecordWriter {
     /// `(temporary file, target)` when writing to a file rather than standard output.
     file: Option<(PathBuf, PathBuf)>,
     written: u64,
+    /// The header (CSV) or opening bracket (JSON) is written with the first record, so a pull
+    /// that fails before any record leaves nothing on standard output.
+    begun: bool,
 }
 
 enum Encoder {
@@ -36,23 +39,27 @@ impl RecordWriter {
             }
         };
         let encoder = match format {
-            Format::Csv => {
-                let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(out);
-                csv.write_record(FIELD_NAMES)?;
-                Encoder::Csv(csv)
-            }
-            Format::Json => {
-                let mut out = out;
-                out.write_all(b"[")?;
-                Encoder::Json(out)
-            }
-            Format::Ndjson => Encoder::Json(out),
+            Format::Csv => Encoder::Csv(csv::WriterBuilder::new().has_headers(false).from_writer(out)),
+            Format::Json | Format::Ndjson => Encoder::Json(out),
         };
-        Ok(RecordWriter { format, encoder, file, written: 0 })
+        Ok(RecordWriter { format, encoder, file, written: 0, begun: false })
+    }
+
+    fn begin(&mut self) -> io::Result<()> {
+        if !self.begun {
+            self.begun = true;
+            match &mut self.encoder {
+                Encoder::Csv(csv) => csv.write_record(FIELD_NAMES)?,
+                Encoder::Json(out) if self.format == Format::Json => out.write_all(b"[")?,
+                Encoder::Json(_) => {}
+            }
+        }
+        Ok(())
     }
 
     /// Writes one record.
     pub fn write(&mut self, record: &UsageRecord) -> io::Result<()> {
+        self.begin()?;
         match &mut self.encoder {
             Encoder::Csv(csv) => csv.write_record(record.text_fields())?,
             Encoder::Json(out) => {
@@ -74,8 +81,14 @@ impl RecordWriter {
         self.written
     }
 
-    /// Ends the document and flushes; returns the file paths, if any.
-    fn close(mut self) -> io::Result<Option<(PathBuf, PathBuf)>> {
+    /// Ends the document and flushes; returns the file paths, if any. A complete pull with no
+    /// records still yields a well-formed document (a header line, or `[]`).
+    fn close(mut self, complete: bool) -> io::Result<Option<(PathBuf, PathBuf)>> {
+        if complete || self.file.is_some() {
+            self.begin()?;
+        } else if !self.begun {
+            return Ok(None);
+        }
         match &mut self.encoder {
             Encoder::Csv(csv) => csv.flush()?,
             Encoder::Json(out) => {
@@ -91,7 +104,7 @@ impl RecordWriter {
 
     /// Completes the output: the file appears under its name only now.
     pub fn finish(self) -> io::Result<Option<PathBuf>> {
-        match self.close()? {
+        match self.close(true)? {
             None => Ok(None),
             Some((temp, target)) => {
                 std::fs::rename(&temp, &target)?;
@@ -103,7 +116,7 @@ impl RecordWriter {
     /// Keeps what was written as `<output>.partial` (a well-formed file ending at a page
     /// boundary) and never touches the target. Returns the partial file's path.
     pub fn abandon(self) -> io::Result<Option<PathBuf>> {
-        match self.close()? {
+        match self.close(false)? {
             None => Ok(None),
             Some((temp, target)) => {
                 let partial = sibling(&target, ".partial");

@@ -2,9 +2,11 @@
 //! as they arrive, and on failure or interruption say exactly where to resume.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use azs_usage_core::query::parse_time;
+use azs_usage_core::client::ClientEvent;
 use azs_usage_core::{Api, Error, Granularity, Page, SplitPlan, UsageClient, UsageQuery};
 use chrono::{DateTime, Duration as Span, DurationRound, Utc};
 use futures::stream::BoxStream;
@@ -26,7 +28,7 @@ pub enum Target {
 /// Default reported window length when --start is omitted.
 const DEFAULT_DAYS: i64 = 30;
 
-pub async fn run(target: Target, args: PullArgs) -> Result<(), Failure> {
+pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Failure> {
     let provider = target == Target::Provider;
     if !provider && !args.subscriber.is_empty() {
         return Err(Failure::bad_input("--subscriber is for subscriber-usage (the provider API); usage reads the one --subscription"));
@@ -42,7 +44,10 @@ pub async fn run(target: Target, args: PullArgs) -> Result<(), Failure> {
         None => end - Span::days(DEFAULT_DAYS),
     };
 
-    let conn = connection::resolve(&args.connection, provider)?;
+    let mut conn = connection::resolve(&args.connection, provider)?;
+    if verbose > 0 {
+        conn.options.events = Some(Arc::new(|event: &ClientEvent| eprintln!("azs-usage: {}", describe(event))));
+    }
     let client = UsageClient::connect(conn.options).await?;
     let subscription = match conn.subscription {
         Some(s) => s,
@@ -61,17 +66,16 @@ pub async fn run(target: Target, args: PullArgs) -> Result<(), Failure> {
     }
     query.validate(now)?;
 
-    let sequential = args.concurrency == 1 || query.continuation_token.is_some() || args.max_records.is_some();
-    let pages: BoxStream<'static, Result<Page, Error>> = if sequential && args.subscriber.len() <= 1 {
-        client.pages(query)
-    } else {
-        let plan = SplitPlan {
-            subscribers: if args.subscriber.len() > 1 { args.subscriber.clone() } else { Vec::new() },
-            window: split_window(&query, usize::from(args.concurrency)),
-            concurrency: usize::from(args.concurrency),
-        };
-        client.pages_split(query, plan)
+    // A resumable token needs one sequential pull; otherwise split when there is something to split.
+    let concurrency = if query.continuation_token.is_some() || args.max_records.is_some() { 1 } else { usize::from(args.concurrency) };
+    let plan = SplitPlan {
+        subscribers: if args.subscriber.len() > 1 { args.subscriber.clone() } else { Vec::new() },
+        window: split_window(&query, concurrency),
+        concurrency,
     };
+    let sequential = plan.subscribers.is_empty() && plan.window.is_none();
+    let pages: BoxStream<'static, Result<Page, Error>> =
+        if sequential { client.pages(query) } else { client.pages_split(query, plan) };
 
     let writer = RecordWriter::open(args.format, args.output.as_deref())
         .map_err(|e| Failure::bad_input(format!("cannot create the output file: {e}")))?;
@@ -143,6 +147,11 @@ async fn drive(
             if let Some(p) = partial {
                 failure.message.push_str(&format!("\n{written} records fetched before the failure are in {}", p.display()));
             }
+            // Only a pull that got somewhere, or that may succeed when rerun, has a place to resume.
+            let worth_resuming = written > 0 || matches!(failure.code, ExitCode::Service | ExitCode::Interrupted);
+            if !worth_resuming {
+                return Err(failure);
+            }
             if resumable {
                 match resume {
                     Some(token) => failure.message.push_str(&format!("\nresume with: --continuation-token '{token}'")),
@@ -186,6 +195,20 @@ fn progress_bar(disabled: bool) -> ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// One line of `-v` output per client event (the core never puts secrets in events).
+fn describe(event: &ClientEvent) -> String {
+    match event {
+        ClientEvent::Request { method, url } => format!("{method} {url}"),
+        ClientEvent::Response { status, request_id, elapsed } => {
+            format!("HTTP {status} in {} ms (request id {})", elapsed.as_millis(), request_id.as_deref().unwrap_or("-"))
+        }
+        ClientEvent::RetryWait { attempt, delay, reason } => {
+            format!("attempt {attempt} failed ({reason}); retrying in {:.1}s", delay.as_secs_f64())
+        }
+        ClientEvent::Duplicate { key } => format!("repeated record key {key}"),
+    }
 }
 
 fn rate(records: u64, elapsed: Duration) -> String {
