@@ -442,6 +442,29 @@ mod tests {
     }
 
     #[test]
+    fn certificate_assertion_is_signed_with_thumbprint() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+        let pem = Path::new(dir).join("client-cert.pem");
+        let jwt = client_assertion(&pem, false, "app-id", "https://adfs.x/adfs/oauth2/token").unwrap();
+        let jwt = jwt.expose_secret();
+        let header = jsonwebtoken::decode_header(jwt).unwrap();
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+        // Computed independently with `openssl x509 -fingerprint -sha1`.
+        assert_eq!(header.x5t.as_deref(), Some("wYTzbi_jY0c67nL4DbS0JUPgHbo"));
+        let public = std::fs::read(Path::new(dir).join("client-cert.pub.pem")).unwrap();
+        let key = jsonwebtoken::DecodingKey::from_rsa_pem(&public).unwrap();
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        v.set_audience(&["https://adfs.x/adfs/oauth2/token"]);
+        v.set_issuer(&["app-id"]);
+        let data = jsonwebtoken::decode::<Value>(jwt, &key, &v).unwrap();
+        assert_eq!(data.claims["sub"], "app-id");
+        assert!(data.claims["jti"].as_str().is_some_and(|j| j.len() == 36));
+        assert!(data.claims["nbf"].as_i64().unwrap() < data.claims["exp"].as_i64().unwrap());
+        let e = client_assertion(&pem, true, "app-id", "https://t").unwrap_err();
+        assert!(e.message.contains("not supported"), "{}", e.message);
+    }
+
+    #[test]
     fn encrypted_keys_are_refused_clearly() {
         let dir = std::env::temp_dir().join(format!("azs-auth-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

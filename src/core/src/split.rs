@@ -153,3 +153,146 @@ impl UsageClient {
         .boxed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Credential;
+    use crate::client::ClientOptions;
+    use crate::query::{parse_time, Granularity};
+    use crate::testserver::{Canned, TestServer};
+    use std::time::Duration;
+
+    const PROV: &str = "11111111-1111-1111-1111-111111111111";
+    const SUBS: [&str; 2] = ["aaaaaaaa-0000-0000-0000-000000000000", "bbbbbbbb-0000-0000-0000-000000000000"];
+
+    fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
+        parse_time(s).unwrap()
+    }
+
+    #[test]
+    fn windows_are_aligned_and_ordered() {
+        let mut q = UsageQuery::new(Api::Provider, PROV, t("2024-05-01T00:00:00Z"), t("2024-05-01T05:00:00Z"));
+        q.granularity = Granularity::Hourly;
+        let plan = SplitPlan { subscribers: SUBS.iter().map(|s| s.to_string()).collect(), window: Some(chrono::Duration::minutes(90)), concurrency: 2 };
+        let subs = plan.sub_queries(&q).unwrap();
+        let got: Vec<_> = subs.iter().map(|q| (q.subscriber_id.clone().unwrap(), q.start.format("%H").to_string(), q.end.format("%H").to_string())).collect();
+        let want: Vec<_> = SUBS
+            .iter()
+            .flat_map(|s| [("00", "02"), ("02", "04"), ("04", "05")].map(|(a, b)| (s.to_string(), a.to_string(), b.to_string())))
+            .collect();
+        assert_eq!(got, want);
+        let tenant = UsageQuery::new(Api::Tenant, PROV, q.start, q.end);
+        assert!(plan.sub_queries(&tenant).is_err());
+        let none = SplitPlan { subscribers: vec![], window: None, concurrency: 1 };
+        assert_eq!(none.sub_queries(&q).unwrap(), vec![q.clone()]);
+    }
+
+    /// Records for (subscriber, day): quantity = 1000*sub + 10*day + i, 2 per (sub, day);
+    /// pages of 3 records linked by nextLink.
+    fn usage_server_handler(req: &crate::testserver::Req) -> Canned {
+        let subs: Vec<usize> = match req.param("subscriberId") {
+            Some(s) => vec![SUBS.iter().position(|x| *x == s).unwrap()],
+            None => vec![0, 1],
+        };
+        let start = t(&req.param("reportedStartTime").unwrap());
+        let end = t(&req.param("reportedEndTime").unwrap());
+        let mut all = Vec::new();
+        for s in subs {
+            let mut d = start;
+            while d < end {
+                let day = d.format("%d").to_string().parse::<usize>().unwrap();
+                for i in 0..2 {
+                    all.push((s, day, 1000 * s + 10 * day + i));
+                }
+                d += chrono::Duration::days(1);
+            }
+        }
+        let page: usize = req.param("continuationToken").map(|c| c.parse().unwrap()).unwrap_or(0);
+        let chunk: Vec<_> = all.iter().skip(page * 3).take(3).collect();
+        let recs: Vec<String> = chunk
+            .iter()
+            .map(|(s, day, q)| {
+                let inst = serde_json::to_string(&format!(
+                    "{{\"Microsoft.Resources\":{{\"resourceUri\":\"/subscriptions/{}/resourceGroups/g/providers/P/t/r{q}\"}}}}",
+                    SUBS[*s]
+                ))
+                .unwrap();
+                format!(
+                    r#"{{"properties":{{"subscriptionId":"{}","usageStartTime":"2024-05-{day:02}T00:00:00+00:00","usageEndTime":"2024-05-{:02}T00:00:00+00:00","instanceData":{inst},"quantity":{q},"meterId":"m"}}}}"#,
+                    SUBS[*s],
+                    day + 1
+                )
+            })
+            .collect();
+        let next = if all.len() > (page + 1) * 3 {
+            let mut u = url::Url::parse(&format!("http://x{}?{}", req.path, req.query)).unwrap();
+            let pairs: Vec<(String, String)> = u.query_pairs().filter(|(k, _)| k != "continuationToken").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            u.query_pairs_mut().clear().extend_pairs(pairs).append_pair("continuationToken", &(page + 1).to_string());
+            format!(r#","nextLink":"{{base}}{}?{}""#, u.path(), u.query().unwrap())
+        } else {
+            String::new()
+        };
+        Canned::json(200, format!(r#"{{"value":[{}]{next}}}"#, recs.join(",")))
+    }
+
+    #[tokio::test]
+    async fn split_equals_sequential_in_deterministic_order() {
+        let server = TestServer::start(usage_server_handler).await;
+        let mut o = ClientOptions::new(server.url(), Credential::Anonymous);
+        o.request_timeout = Duration::from_secs(10);
+        let client = UsageClient::connect(o).await.unwrap();
+        let q = UsageQuery::new(Api::Provider, PROV, t("2024-05-01"), t("2024-05-04"));
+
+        let quantities = |pages: Vec<Page>| -> Vec<String> {
+            pages.into_iter().flat_map(|p| p.records).map(|r| r.quantity.to_string()).collect()
+        };
+        let seq: Vec<Page> = futures::TryStreamExt::try_collect(client.pages(q.clone())).await.unwrap();
+        let mut seq = quantities(seq);
+        assert_eq!(seq.len(), 12);
+
+        let plan = SplitPlan { subscribers: SUBS.iter().map(|s| s.to_string()).collect(), window: Some(chrono::Duration::days(1)), concurrency: 3 };
+        for _ in 0..3 {
+            let split: Vec<Page> = futures::TryStreamExt::try_collect(client.pages_split(q.clone(), plan.clone())).await.unwrap();
+            assert!(split.iter().all(|p| p.duplicates.is_empty()));
+            let got = quantities(split);
+            // Deterministic: subscriber order, then time.
+            assert_eq!(got, ["10", "11", "20", "21", "30", "31", "1010", "1011", "1020", "1021", "1030", "1031"]);
+            let mut sorted = got.clone();
+            sorted.sort();
+            seq.sort();
+            assert_eq!(sorted, seq);
+        }
+        // Two-day windows page (4 records > 3 per page), still the same multiset and order.
+        let plan = SplitPlan { window: Some(chrono::Duration::days(2)), concurrency: 1, ..plan };
+        let split: Vec<Page> = futures::TryStreamExt::try_collect(client.pages_split(q.clone(), plan)).await.unwrap();
+        assert_eq!(quantities(split), ["10", "11", "20", "21", "30", "31", "1010", "1011", "1020", "1021", "1030", "1031"]);
+    }
+
+    #[tokio::test]
+    async fn split_error_names_the_sub_query() {
+        let server = TestServer::start(|req| {
+            if req.param("subscriberId").as_deref() == Some(SUBS[1]) {
+                Canned::json(400, r#"{"error":{"code":"SubscriberIdIsNotDirectTenant","message":"not yours"}}"#)
+            } else {
+                usage_server_handler(req)
+            }
+        })
+        .await;
+        let client = UsageClient::connect(ClientOptions::new(server.url(), Credential::Anonymous)).await.unwrap();
+        let q = UsageQuery::new(Api::Provider, PROV, t("2024-05-01"), t("2024-05-02"));
+        let plan = SplitPlan { subscribers: SUBS.iter().map(|s| s.to_string()).collect(), window: None, concurrency: 2 };
+        let mut s = client.pages_split(q, plan);
+        let mut records = 0;
+        let err = loop {
+            match s.next().await {
+                Some(Ok(p)) => records += p.records.len(),
+                Some(Err(e)) => break e,
+                None => panic!("expected an error"),
+            }
+        };
+        assert_eq!(records, 2, "first subscriber delivered before the error");
+        assert_eq!(err.code.as_deref(), Some("SubscriberIdIsNotDirectTenant"));
+        assert!(err.message.contains(SUBS[1]), "{}", err.message);
+    }
+}
