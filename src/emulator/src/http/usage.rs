@@ -366,18 +366,47 @@ pub(crate) struct AggRow {
 }
 
 fn ts(t: i64) -> String {
-    DateTime::from_timestamp(t, 0).unwrap_or_default().format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+    let d = DateTime::from_timestamp(t, 0).unwrap_or_default();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        d.year(),
+        d.month(),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    )
+}
+
+/// Append `s` as a JSON string literal.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn instance_data(uri: &str, location: &str, tags: &str, info: &str) -> String {
-    let mut inner = serde_json::Map::new();
-    inner.insert("resourceUri".into(), uri.into());
-    inner.insert("location".into(), location.into());
-    inner.insert("tags".into(), tags.into());
-    inner.insert("additionalInfo".into(), info.into());
-    let mut outer = serde_json::Map::new();
-    outer.insert("Microsoft.Resources".into(), serde_json::Value::Object(inner));
-    serde_json::Value::Object(outer).to_string()
+    let mut o = String::with_capacity(uri.len() + tags.len() + info.len() + 96);
+    o.push_str("{\"Microsoft.Resources\":{\"resourceUri\":");
+    push_json_str(&mut o, uri);
+    o.push_str(",\"location\":");
+    push_json_str(&mut o, location);
+    o.push_str(",\"tags\":");
+    push_json_str(&mut o, tags);
+    o.push_str(",\"additionalInfo\":");
+    push_json_str(&mut o, info);
+    o.push_str("}}");
+    o
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -392,7 +421,11 @@ fn write_record(
     quantity: &str,
 ) {
     let name = format!("{sub}-{meter}");
-    let js = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let js = |s: &str| {
+        let mut o = String::with_capacity(s.len() + 2);
+        push_json_str(&mut o, s);
+        o
+    };
     out.push_str("{\"id\":");
     out.push_str(&js(&format!("/subscriptions/{caller_sub}/providers/Microsoft.Commerce/UsageAggregate/{name}")));
     out.push_str(",\"name\":");
@@ -564,6 +597,18 @@ mod tests {
         assert!(parse_time("2021-05-20T00:00:00.0000000 00:00").is_none());
         assert!(parse_time("9/1/2016").is_none());
         assert!(parse_time("' OR 1=1 --").is_none());
+    }
+
+    #[test]
+    fn json_escaping_matches_serde() {
+        for t in ["", "plain", "q\"uote", "back\\slash", "ctl\u{1}\n\t", "Büro-Ä1 東京", r#"{"a":"b \"c\""}"#] {
+            let mut o = String::new();
+            push_json_str(&mut o, t);
+            assert_eq!(serde_json::from_str::<String>(&o).unwrap(), t);
+        }
+        let i = instance_data("/x", "local", r#"{"k":"v"}"#, "");
+        let v: serde_json::Value = serde_json::from_str(&i).unwrap();
+        assert_eq!(v["Microsoft.Resources"]["tags"], r#"{"k":"v"}"#);
     }
 
     #[test]
