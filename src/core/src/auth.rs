@@ -147,11 +147,10 @@ impl Authenticator {
             }
         };
         let mut state = self.state.lock().await;
-        if let Some(t) = &state.token {
-            if Instant::now() < t.refresh_at {
+        if let Some(t) = &state.token
+            && Instant::now() < t.refresh_at {
                 return Ok(Some(t.value.clone()));
             }
-        }
         if state.discovery.is_none() {
             state.discovery = Some(self.discover().await?);
         }

@@ -42,6 +42,7 @@ pub struct ClientOptions {
     /// Timeout of one HTTP request (connect + response + body).
     pub request_timeout: Duration,
     /// Verbose hook: requests, responses, retry waits, duplicates.
+    #[allow(clippy::type_complexity)] // the shape is fixed by CONTRACTS.md
     pub events: Option<Arc<dyn Fn(&ClientEvent) + Send + Sync>>,
 }
 

@@ -298,21 +298,18 @@ pub(crate) fn split_resource_uri(uri: &str) -> ResourceParts {
     let norm = uri.replace('\\', "/");
     let segs: Vec<&str> = norm.split('/').map(str::trim).filter(|s| !s.is_empty()).collect();
     let pos = |name: &str| segs.iter().position(|s| s.eq_ignore_ascii_case(name));
-    if let Some(i) = pos("resourceGroups") {
-        if let Some(g) = segs.get(i + 1) {
-            if !g.eq_ignore_ascii_case("providers") {
+    if let Some(i) = pos("resourceGroups")
+        && let Some(g) = segs.get(i + 1)
+            && !g.eq_ignore_ascii_case("providers") {
                 out.group = (*g).to_string();
             }
-        }
-    }
-    if let Some(p) = pos("providers") {
-        if let Some(ns) = segs.get(p + 1) {
+    if let Some(p) = pos("providers")
+        && let Some(ns) = segs.get(p + 1) {
             out.provider = (*ns).to_string();
             let rest = &segs[(p + 2).min(segs.len())..];
             out.rtype = rest.iter().step_by(2).copied().collect::<Vec<_>>().join("/");
             out.name = rest.iter().skip(1).step_by(2).copied().collect::<Vec<_>>().join("/");
         }
-    }
     out
 }
 

@@ -246,11 +246,10 @@ impl UsageQuery {
             q.append_pair("reportedEndTime", &wire_time(&self.end));
             q.append_pair("aggregationGranularity", self.granularity.as_str());
             q.append_pair("showDetails", if self.show_details { "true" } else { "false" });
-            if self.api == Api::Provider {
-                if let Some(s) = &self.subscriber_id {
+            if self.api == Api::Provider
+                && let Some(s) = &self.subscriber_id {
                     q.append_pair("subscriberId", s.trim());
                 }
-            }
             if let Some(t) = &self.continuation_token {
                 q.append_pair("continuationToken", t);
             }
