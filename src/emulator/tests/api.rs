@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use azs_usage_emulator::{AppState, EmulatorConfig, FaultConfig, Store, StoreLocation, app, open_store};
+use azs_usage_emulator::{AppState, EmulatorConfig, FaultConfig, StoreLocation, app, open_store};
 use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -509,9 +509,21 @@ async fn seeding_is_deterministic() {
     assert_eq!(a.2, b.2);
     let c = pull_all(EmulatorConfig { seed: 7, ..config() }).await;
     assert_ne!(a.2, c.2);
-    // Deleted subscription: usage in the provider API, but not a tenant subscription.
-    let store = Store::open(&StoreLocation::Memory).unwrap();
-    drop(store);
+}
+
+#[tokio::test]
+async fn deleted_subscription_shows_in_provider_api_only() {
+    let t = T::new();
+    let subs = t.state.store().subscriptions().unwrap();
+    let deleted = subs.iter().find(|s| s.state == "Deleted").expect("a deleted subscription").subscription_id.clone();
+    assert!(t.state.identity().tenants.iter().all(|p| !p.subscription_ids.contains(&deleted)));
+    // Its usage stopped half way through the 5 days: query the first days.
+    let w = "reportedStartTime=2024-03-10T00:00:00Z&reportedEndTime=2024-03-12T00:00:00Z";
+    let recs = t.pull(&t.provider_url(&format!("{w}&subscriberId={deleted}")), &t.admin).await;
+    assert!(!recs.is_empty());
+    assert!(recs.iter().all(|r| r["properties"]["subscriptionId"] == deleted.as_str()));
+    let (s, b) = t.get(&format!("/subscriptions/{deleted}/providers/Microsoft.Commerce/usageAggregates?api-version={V}&{w}")).await;
+    assert_eq!((s, code(&b).as_str()), (StatusCode::NOT_FOUND, "SubscriptionNotFound"));
 }
 
 #[tokio::test]
