@@ -68,11 +68,25 @@ impl MeterCatalog {
 
     /// The meter with this id (case, dashes and braces ignored). Id-less rows are never matched.
     pub fn lookup(&self, meter_id: &str) -> Option<&Meter> {
-        let key = meter_key(meter_id);
+        // Called once per record: build the key on the stack for GUID-sized ids.
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        for b in meter_id.trim().bytes() {
+            if matches!(b, b'-' | b'{' | b'}') {
+                continue;
+            }
+            if n == buf.len() || !b.is_ascii() {
+                let key = meter_key(meter_id);
+                return self.index.get(&key).and_then(|&i| self.meters.get(i));
+            }
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+        let key = std::str::from_utf8(&buf[..n]).ok()?;
         if key.is_empty() {
             return None;
         }
-        self.index.get(&key).and_then(|&i| self.meters.get(i))
+        self.index.get(key).and_then(|&i| self.meters.get(i))
     }
 
     /// Adds or overrides meters from a file: a JSON array of meters

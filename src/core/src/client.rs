@@ -180,6 +180,11 @@ impl UsageClient {
     pub(crate) fn pages_impl(&self, query: UsageQuery, track_duplicates: bool) -> BoxStream<'static, Result<Page>> {
         let client = self.clone();
         async_stream::stream! {
+            // Bad input is reported before any request is made.
+            if let Err(e) = query.validate(chrono::Utc::now()) {
+                yield Err(e);
+                return;
+            }
             let mut url = query.url(&client.inner.endpoint);
             let mut resume = query.continuation_token.clone();
             let mut seen_links: HashSet<String> = HashSet::new();
@@ -710,6 +715,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn exhausted_rate_limit_budget_delays_the_next_request() {
+        let server = TestServer::queue(vec![
+            Canned::json(200, page_body(0, 1, Some("{base}/n?continuationToken=a")))
+                .header("x-ms-ratelimit-remaining-subscription-reads", "0")
+                .header("retry-after", "1"),
+            Canned::json(200, page_body(1, 1, None)),
+        ])
+        .await;
+        let (client, events) = client_for(&server, Credential::Anonymous).await;
+        let started = std::time::Instant::now();
+        let (pages, err) = collect(client.pages(query())).await;
+        assert!(err.is_none() && pages.len() == 2);
+        assert!(started.elapsed() >= Duration::from_secs(1));
+        assert!(events.lock().unwrap().iter().any(|e| matches!(e, ClientEvent::RetryWait { reason, .. } if reason.contains("rate-limit"))));
+    }
+
+    #[tokio::test]
     async fn gives_up_after_max_retries_with_a_useful_error() {
         let server = TestServer::start(|_| {
             Canned::json(504, r#"{"error":{"code":"GatewayTimeout","message":"no response from Microsoft.Commerce.Admin"}}"#)
@@ -738,7 +760,8 @@ mod tests {
         let client = UsageClient::connect(o).await.unwrap();
         let (_, err) = collect(client.pages(query())).await;
         let e = err.unwrap();
-        assert_eq!((e.kind, e.attempts), (ErrorKind::Service, 3));
+        assert_eq!((e.kind, e.attempts), (ErrorKind::Transport, 3));
+        assert!(e.message.contains("gave up after 3"), "{}", e.message);
     }
 
     /// Metadata + token endpoint + API on one server.

@@ -225,8 +225,10 @@ impl Sender {
 }
 
 fn give_up(attempts: u32, elapsed: Duration, reason: &str, resp: Option<&Response>) -> Error {
+    // No response at all means the connection itself kept failing (error.rs: Transport).
+    let kind = if resp.is_some() { ErrorKind::Service } else { ErrorKind::Transport };
     let mut e = Error::new(
-        ErrorKind::Service,
+        kind,
         format!(
             "gave up after {attempts} attempt(s) over {:.1}s: {reason}{}; the service may be busy: retry later, \
              narrow the time window or split by subscriber",

@@ -270,6 +270,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn dropping_the_stream_stops_the_pull() {
+        let server = TestServer::start(usage_server_handler).await;
+        let client = UsageClient::connect(ClientOptions::new(server.url(), Credential::Anonymous)).await.unwrap();
+        let q = UsageQuery::new(Api::Provider, PROV, t("2024-05-01"), t("2024-05-21"));
+        let plan = SplitPlan { subscribers: SUBS.iter().map(|s| s.to_string()).collect(), window: Some(chrono::Duration::days(1)), concurrency: 2 };
+        let mut s = client.pages_split(q, plan);
+        assert!(s.next().await.unwrap().is_ok());
+        drop(s);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let after_drop = server.requests().len();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(server.requests().len(), after_drop, "no requests after the stream is dropped");
+        assert!(after_drop < 10, "bounded channels kept the pull from running ahead ({after_drop} requests)");
+    }
+
+    #[tokio::test]
     async fn split_error_names_the_sub_query() {
         let server = TestServer::start(|req| {
             if req.param("subscriberId").as_deref() == Some(SUBS[1]) {
