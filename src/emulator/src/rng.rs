@@ -17,7 +17,7 @@ pub(crate) fn mix(mut z: u64) -> u64 {
 
 impl Rng {
     pub(crate) fn new(seed: u64) -> Self {
-        Rng(mix(seed ^ 0x5EED_0F_A25_u64))
+        Rng(mix(seed ^ 0x0005_EED0_FA25_u64))
     }
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);

@@ -33,7 +33,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("audience", &self.inner.identity.audience).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("audience", &self.inner.identity.audience)
+            .finish_non_exhaustive()
     }
 }
 
@@ -97,13 +99,16 @@ impl AppState {
 
     /// Replace the fault rules (counters restart).
     pub fn set_faults(&self, faults: FaultConfig) {
-        *self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()) = FaultEngine::new(faults, self.inner.seed);
+        *self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()) =
+            FaultEngine::new(faults, self.inner.seed);
     }
 
     /// Issue an access token for a principal (tests): `admin` or a tenant name.
     pub fn token_for(&self, name: &str) -> Option<String> {
         let id = &self.inner.identity;
-        let p = std::iter::once(&id.admin).chain(id.tenants.iter()).find(|p| p.name == name)?;
+        let p = std::iter::once(&id.admin)
+            .chain(id.tenants.iter())
+            .find(|p| p.name == name)?;
         Some(auth::issue_token(self, p, "emulator").0)
     }
 
@@ -116,7 +121,11 @@ impl AppState {
     }
 
     pub(crate) fn subscriptions(&self) -> Vec<SubscriptionInfo> {
-        self.inner.subs.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.inner
+            .subs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn refresh_subscriptions(&self) -> anyhow::Result<()> {
@@ -126,12 +135,22 @@ impl AppState {
     }
 
     pub(crate) fn cached(&self, fp: &str, snapshot: i64) -> Option<Arc<Vec<AggRow>>> {
-        let c = self.inner.agg_cache.lock().unwrap_or_else(|e| e.into_inner());
-        c.iter().find(|((f, s), _)| f == fp && *s == snapshot).map(|(_, v)| v.clone())
+        let c = self
+            .inner
+            .agg_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        c.iter()
+            .find(|((f, s), _)| f == fp && *s == snapshot)
+            .map(|(_, v)| v.clone())
     }
 
     pub(crate) fn cache(&self, fp: String, snapshot: i64, rows: Arc<Vec<AggRow>>) {
-        let mut c = self.inner.agg_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut c = self
+            .inner
+            .agg_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         c.retain(|((f, s), _)| !(f == &fp && *s == snapshot));
         c.insert(0, ((fp, snapshot), rows));
         c.truncate(8);
@@ -144,12 +163,20 @@ pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
         let ok = !host.is_empty()
             && host.len() <= 255
-            && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
+            && host.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_')
+            });
         if ok {
             return format!("{scheme}://{host}");
         }
     }
-    state.inner.base.read().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_else(|| format!("{scheme}://localhost"))
+    state
+        .inner
+        .base
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://localhost"))
 }
 
 /// The application router (use with `oneshot` in tests, or serve it).
@@ -182,13 +209,36 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
         Other,
     }
     let route = match (m.clone(), segs.as_slice()) {
-        (Method::GET, ["subscriptions", _, "providers", "microsoft.commerce.admin", "subscriberusageaggregates"])
-        | (Method::GET, ["subscriptions", _, "providers", "microsoft.commerce", "subscriberusageaggregates"]) => {
-            Route::Usage(usage::Api::Provider, orig_segs[1].to_string())
-        }
-        (Method::GET, ["subscriptions", _, "providers", "microsoft.commerce", "usageaggregates"]) => {
-            Route::Usage(usage::Api::Tenant, orig_segs[1].to_string())
-        }
+        (
+            Method::GET,
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.commerce.admin",
+                "subscriberusageaggregates",
+            ],
+        )
+        | (
+            Method::GET,
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.commerce",
+                "subscriberusageaggregates",
+            ],
+        ) => Route::Usage(usage::Api::Provider, orig_segs[1].to_string()),
+        (
+            Method::GET,
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.commerce",
+                "usageaggregates",
+            ],
+        ) => Route::Usage(usage::Api::Tenant, orig_segs[1].to_string()),
         (_, ["metadata", "endpoints"]) | (_, ["login", ..]) | (_, ["adfs", ..]) => Route::Auth,
         _ => Route::Other,
     };
@@ -199,7 +249,14 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
         Route::Auth => Some(Scope::Auth),
         Route::Other => None,
     };
-    let fault = scope.and_then(|s| state.inner.faults.lock().unwrap_or_else(|e| e.into_inner()).decide(s));
+    let fault = scope.and_then(|s| {
+        state
+            .inner
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .decide(s)
+    });
     let mut drop_body = false;
     let mut response = match fault {
         Some(FaultKind::TooManyRequests { retry_after }) => ApiError::new(
@@ -259,15 +316,28 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
     let hv = |s: &str| HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(""));
     hm.insert("x-ms-request-id", hv(&request_id));
     hm.insert("x-ms-correlation-request-id", hv(&correlation));
-    hm.insert("x-ms-routing-request-id", hv(&format!("LOCAL:{}:{}", Utc::now().format("%Y%m%dT%H%M%SZ"), request_id)));
+    hm.insert(
+        "x-ms-routing-request-id",
+        hv(&format!(
+            "LOCAL:{}:{}",
+            Utc::now().format("%Y%m%dT%H%M%SZ"),
+            request_id
+        )),
+    );
     if matches!(scope, Some(Scope::Usage)) || segs.first() == Some(&"subscriptions") {
         let n = state.inner.reads.fetch_add(1, Ordering::Relaxed);
-        hm.insert("x-ms-ratelimit-remaining-subscription-reads", hv(&(14_999 - (n % 15_000)).to_string()));
+        hm.insert(
+            "x-ms-ratelimit-remaining-subscription-reads",
+            hv(&(14_999 - (n % 15_000)).to_string()),
+        );
     }
     hm.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     hm.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     hm.insert(header::EXPIRES, HeaderValue::from_static("-1"));
-    hm.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    hm.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     if drop_body {
         response = truncate(response).await;
     }
@@ -278,7 +348,9 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
 /// connection mid-body.
 async fn truncate(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let half = Bytes::copy_from_slice(&bytes[..bytes.len() / 2]);
     parts.headers.remove(header::CONTENT_LENGTH);
     // The pause lets hyper flush the headers and the first chunk before the stream fails.
@@ -289,7 +361,13 @@ async fn truncate(response: Response) -> Response {
                 0 => Some((Ok::<Bytes, std::io::Error>(half), 1)),
                 1 => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    Some((Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected connection drop")), 2))
+                    Some((
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionAborted,
+                            "injected connection drop",
+                        )),
+                        2,
+                    ))
                 }
                 _ => None,
             }
@@ -309,16 +387,28 @@ fn auth_route(
 ) -> Response {
     use auth::TokenFlavor::*;
     match (m, segs) {
-        (&Method::GET, ["metadata", "endpoints"]) => auth::metadata(state, h, q.get("api-version").map(String::as_str)),
-        (&Method::GET, ["login", _, ".well-known", "openid-configuration"]) => auth::openid_configuration(state, h, Some(orig[1])),
-        (&Method::GET, ["adfs", ".well-known", "openid-configuration"]) => auth::openid_configuration(state, h, None),
-        (&Method::POST, ["login", _, "oauth2", "token"]) if state.inner.identity_system == IdentitySystem::AzureAD => {
+        (&Method::GET, ["metadata", "endpoints"]) => {
+            auth::metadata(state, h, q.get("api-version").map(String::as_str))
+        }
+        (&Method::GET, ["login", _, ".well-known", "openid-configuration"]) => {
+            auth::openid_configuration(state, h, Some(orig[1]))
+        }
+        (&Method::GET, ["adfs", ".well-known", "openid-configuration"]) => {
+            auth::openid_configuration(state, h, None)
+        }
+        (&Method::POST, ["login", _, "oauth2", "token"])
+            if state.inner.identity_system == IdentitySystem::AzureAD =>
+        {
             auth::token(state, h, Some(orig[1]), AadV1, body)
         }
-        (&Method::POST, ["login", _, "oauth2", "v2.0", "token"]) if state.inner.identity_system == IdentitySystem::AzureAD => {
+        (&Method::POST, ["login", _, "oauth2", "v2.0", "token"])
+            if state.inner.identity_system == IdentitySystem::AzureAD =>
+        {
             auth::token(state, h, Some(orig[1]), AadV2, body)
         }
-        (&Method::POST, ["adfs", "oauth2", "token"]) if state.inner.identity_system == IdentitySystem::ADFS => {
+        (&Method::POST, ["adfs", "oauth2", "token"])
+            if state.inner.identity_system == IdentitySystem::ADFS =>
+        {
             auth::token(state, h, None, Adfs, body)
         }
         _ => not_found(),
