@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using System.Text.RegularExpressions;
 using AzsUsage.Native;
 
 namespace AzsUsage;
@@ -34,19 +35,31 @@ internal static class ErrorMapper
     /// <summary>The stable ErrorId and category for an error kind (and, for bad input, the rule it names).</summary>
     internal static (string Id, ErrorCategory Category) Classify(ErrorDto e)
     {
-        string m = e.message.ToLowerInvariant();
+        switch (e.code)
+        {
+            case "NotConnected": return ("NotConnected", ErrorCategory.InvalidOperation);
+            case "InvalidEndpoint": case "InvalidCredential": case "InvalidApi": return ("InvalidArgument", ErrorCategory.InvalidArgument);
+            case "AlreadyConnected": return ("InvalidOperation", ErrorCategory.InvalidOperation);
+        }
+        if (e.kind == "InvalidInput")
+        {
+            // The core names the rule it applied: "... (rule: start < end; ...)". Classify by that rule.
+            string m = e.message;
+            int rule = m.IndexOf("(rule:", StringComparison.Ordinal);
+            string r = (rule >= 0 ? m.Substring(rule) : m).ToLowerInvariant();
+            if (Regex.IsMatch(r, @"\btoken\b")) return ("InvalidContinuationToken", ErrorCategory.InvalidArgument);
+            if (Regex.IsMatch(r, @"subscri")) return ("InvalidSubscriptionId", ErrorCategory.InvalidArgument);
+            if (Regex.IsMatch(r, @"granularity")) return ("InvalidGranularity", ErrorCategory.InvalidArgument);
+            if (Regex.IsMatch(r, @"\b(start|end)\b|on the hour|00:00z|midnight|future|\bafter now\b|\btime\b|iso 8601"))
+                return ("InvalidTimeRange", ErrorCategory.InvalidArgument);
+            return ("InvalidArgument", ErrorCategory.InvalidArgument);
+        }
         return e.kind switch
         {
-            "InvalidInput" when m.Contains("token") => ("InvalidContinuationToken", ErrorCategory.InvalidArgument),
-            "InvalidInput" when m.Contains("start") || m.Contains("end") || m.Contains("time") || m.Contains("future")
-                || m.Contains("align") || m.Contains("midnight") || m.Contains("hour") => ("InvalidTimeRange", ErrorCategory.InvalidArgument),
-            "InvalidInput" when m.Contains("granularity") => ("InvalidGranularity", ErrorCategory.InvalidArgument),
-            "InvalidInput" when m.Contains("subscri") || m.Contains("guid") => ("InvalidSubscriptionId", ErrorCategory.InvalidArgument),
-            "InvalidInput" when m.Contains("not connected") => ("NotConnected", ErrorCategory.InvalidOperation),
-            "InvalidInput" => ("InvalidArgument", ErrorCategory.InvalidArgument),
             "Unauthenticated" => ("AuthenticationFailed", ErrorCategory.AuthenticationError),
             "PermissionDenied" => ("PermissionDenied", ErrorCategory.PermissionDenied),
             "Rejected" when e.code.Contains("Time", StringComparison.OrdinalIgnoreCase) => ("InvalidTimeRange", ErrorCategory.InvalidArgument),
+            "Rejected" when e.code.Contains("Token", StringComparison.OrdinalIgnoreCase) => ("InvalidContinuationToken", ErrorCategory.InvalidArgument),
             "Rejected" => ("ServiceRejected", ErrorCategory.InvalidOperation),
             "Service" => ("ServiceUnavailable", ErrorCategory.ResourceUnavailable),
             "Decode" => ("InvalidResponse", ErrorCategory.InvalidResult),

@@ -18,11 +18,11 @@ pub fn error(e: &Error) -> ErrorDto {
     }
 }
 
-/// An error made in this layer.
-pub fn error_of(kind: &str, message: impl Into<String>) -> ErrorDto {
+/// An error made in this layer, with its own code (`InvalidEndpoint`, `NotConnected`, ...).
+pub fn error_of(kind: &str, code: &str, message: impl Into<String>) -> ErrorDto {
     ErrorDto {
         kind: kind.to_string(),
-        code: String::new(),
+        code: code.to_string(),
         message: message.into(),
         status: 0,
         request_id: String::new(),

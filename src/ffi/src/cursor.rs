@@ -50,7 +50,7 @@ impl Cursor {
                 events,
             };
             match (session.client.get(), build_query(&q)) {
-                (None, _) => *cursor.pending.get_mut().unwrap() = Some(error_of("InvalidInput", "The session is not connected.")),
+                (None, _) => *cursor.pending.get_mut().unwrap() = Some(error_of("InvalidInput", "NotConnected", "The session is not connected.")),
                 (_, Err(e)) => *cursor.pending.get_mut().unwrap() = Some(e),
                 (Some(client), Ok(uq)) => {
                     let stream = if q.throttle_limit > 1 && uq.continuation_token.is_none() {
@@ -118,7 +118,7 @@ impl Cursor {
     }
 
     fn cancelled(&self) -> PageDto {
-        let mut e = error_of("Cancelled", "The operation was cancelled.");
+        let mut e = error_of("Cancelled", "Cancelled", "The operation was cancelled.");
         e.resume_token = self.resume_token();
         page_error(e)
     }
@@ -136,7 +136,7 @@ impl Cursor {
         }
         let mut guard = match self.stream.lock() {
             Ok(g) => g,
-            Err(_) => return page_error(error_of("Internal", "The cursor is in use by another thread.")),
+            Err(_) => return page_error(error_of("Internal", "CursorBusy", "The cursor is in use by another thread.")),
         };
         let Some(stream) = guard.as_mut() else {
             self.done.store(true, Ordering::SeqCst);
@@ -187,7 +187,7 @@ fn build_query(q: &QueryDto) -> Result<UsageQuery, ErrorDto> {
     let api = match q.api.to_ascii_lowercase().as_str() {
         "tenant" => Api::Tenant,
         "provider" => Api::Provider,
-        other => return Err(error_of("InvalidInput", format!("Unknown API '{other}' (expected Tenant or Provider)."))),
+        other => return Err(error_of("InvalidInput", "InvalidApi", format!("Unknown API '{other}' (expected Tenant or Provider)."))),
     };
     let start = parse_time(&q.start).map_err(|e| error(&e))?;
     let end = parse_time(&q.end).map_err(|e| error(&e))?;

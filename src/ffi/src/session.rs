@@ -69,7 +69,7 @@ impl Session {
     pub fn default_subscription(&self) -> ffi::Result<Wire<TextOutcome>, NativeStatus> {
         guarded(|| {
             let out = match self.client.get() {
-                None => failed(error_of("InvalidInput", "The session is not connected.")),
+                None => failed(error_of("InvalidInput", "NotConnected", "The session is not connected.")),
                 Some(c) => match self.runtime.get().block_on(c.default_subscription()) {
                     Ok(id) => TextOutcome { text: id, error: Vec::new() },
                     Err(e) => failed(error(&e)),
@@ -92,12 +92,12 @@ fn failed(e: crate::dto::ErrorDto) -> TextOutcome {
 impl Session {
     fn connect_inner(&self, o: ConnectOptionsDto) -> TextOutcome {
         if self.client.get().is_some() {
-            return failed(error_of("InvalidInput", "The session is already connected."));
+            return failed(error_of("InvalidInput", "AlreadyConnected", "The session is already connected."));
         }
         let endpoint = match Url::parse(o.endpoint.trim()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            Ok(_) => return failed(error_of("InvalidInput", format!("The endpoint '{}' is not an http(s) URL.", o.endpoint))),
-            Err(e) => return failed(error_of("InvalidInput", format!("The endpoint '{}' is not a valid URL: {e}.", o.endpoint))),
+            Ok(_) => return failed(error_of("InvalidInput", "InvalidEndpoint", format!("The endpoint '{}' is not an http(s) URL.", o.endpoint))),
+            Err(e) => return failed(error_of("InvalidInput", "InvalidEndpoint", format!("The endpoint '{}' is not a valid URL: {e}.", o.endpoint))),
         };
         let tenant = opt(&o.tenant);
         let credential = match o.credential_kind.as_str() {
@@ -114,7 +114,7 @@ impl Session {
                 pem_file: PathBuf::from(o.certificate_path),
                 password: opt(&o.certificate_password).map(SecretString::from),
             },
-            other => return failed(error_of("InvalidInput", format!("Unknown credential kind '{other}'."))),
+            other => return failed(error_of("InvalidInput", "InvalidCredential", format!("Unknown credential kind '{other}'."))),
         };
         let mut options = ClientOptions::new(endpoint.clone(), credential);
         options.tls = TlsOptions { extra_ca_file: opt(&o.ca_file).map(PathBuf::from), insecure: o.insecure != 0 };
