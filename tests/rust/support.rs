@@ -121,6 +121,12 @@ pub fn sorted_keys(records: &[UsageRecord]) -> Vec<String> {
     keys
 }
 
+/// A plain HTTP client for talking to the emulator directly (rustls needs its provider first).
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// An admin bearer token, fetched the way any client would (client credentials).
 pub async fn admin_token(info: &ReadyInfo) -> String {
     let url = format!("{}{}/oauth2/token", info.login_endpoint, info.admin.tenant_id);
@@ -131,7 +137,7 @@ pub async fn admin_token(info: &ReadyInfo) -> String {
         ("resource", info.audience.as_str()),
     ];
     let body: serde_json::Value =
-        reqwest::Client::new().post(url).form(&form).send().await.expect("token request").json().await.expect("token JSON");
+        http().post(url).form(&form).send().await.expect("token request").json().await.expect("token JSON");
     body["access_token"].as_str().expect("access_token").to_string()
 }
 
@@ -149,7 +155,7 @@ pub async fn store_totals(
         end.format("%Y-%m-%dT%H:%M:%SZ")
     );
     let body: serde_json::Value =
-        reqwest::Client::new().get(url).bearer_auth(token).send().await.expect("stats request").json().await.expect("stats JSON");
+        http().get(url).bearer_auth(token).send().await.expect("stats request").json().await.expect("stats JSON");
     let mut map = BTreeMap::new();
     for t in body["totals"].as_array().expect("totals array") {
         let key = (

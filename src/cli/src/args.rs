@@ -119,6 +119,10 @@ pub struct PullArgs {
     /// Stop after this many records (prints the token to continue from).
     #[arg(long)]
     pub max_records: Option<u64>,
+    /// Retries per request on throttling, 5xx and dropped connections (exponential backoff with
+    /// jitter, honouring Retry-After). 0 fails on the first error.
+    #[arg(long, default_value_t = 8)]
+    pub max_retries: u32,
     /// api-version to send.
     #[arg(long, default_value = "2015-06-01-preview")]
     pub api_version: String,

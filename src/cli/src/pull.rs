@@ -36,15 +36,16 @@ pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Fail
     let granularity: Granularity = args.granularity.parse()?;
     let now = Utc::now();
     let end = match &args.end {
-        Some(text) => parse_time(text)?,
+        Some(text) => parse_time(text).map_err(|e| Failure::bad_input(format!("--end: {e}")))?,
         None => latest_end(granularity, now),
     };
     let start = match &args.start {
-        Some(text) => parse_time(text)?,
+        Some(text) => parse_time(text).map_err(|e| Failure::bad_input(format!("--start: {e}")))?,
         None => end - Span::days(DEFAULT_DAYS),
     };
 
     let mut conn = connection::resolve(&args.connection, provider)?;
+    conn.options.retry.max_retries = args.max_retries;
     if verbose > 0 {
         conn.options.events = Some(Arc::new(|event: &ClientEvent| eprintln!("azs-usage: {}", describe(event))));
     }
