@@ -61,7 +61,7 @@ switch ($Task) {
     'build' { Invoke-Setup; Invoke-Build ($Profile ? $Profile : 'release') }
     'demo' {
         Invoke-Setup; Invoke-Build ($Profile ? $Profile : 'release')
-        & (Join-Path $PSScriptRoot 'scripts/demo.ps1') -Profile ($Profile ? $Profile : 'release')
+        & (Join-Path $PSScriptRoot 'scripts/demo.ps1')
     }
     'test' { Invoke-Setup; Invoke-Tests }
 }

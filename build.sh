@@ -39,13 +39,13 @@ setup() {
 build() {
   local profile=${PROFILE:-release}
   log "building the CLI, the native library and the module ($profile)"
-  PROFILE=$profile module/build.sh
+  if [[ $profile == debug ]]; then module/build.sh --debug; else module/build.sh; fi
 }
 
 demo() {
   setup
   build
-  PROFILE=${PROFILE:-release} scripts/demo.sh
+  scripts/demo.sh
 }
 
 run_tests() {
@@ -66,7 +66,7 @@ run_tests() {
 
   log "PowerShell module tests (Pester)"
   set +e
-  PROFILE=$profile module/build.sh && .tools/pwsh/pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1 2>&1 | tee "$logdir/pester.log"
+  PROFILE=$profile build >/dev/null && .tools/pwsh/pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1 2>&1 | tee "$logdir/pester.log"
   local pester_status=$?
   set -e
   read -r p f < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/pester.log" | tail -1 | awk '{ print $1+0, $3+0 }')
