@@ -170,3 +170,107 @@ pub async fn store_totals(
     }
     (body["records"].as_u64().expect("records count"), map)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers of the fault, bad-input and hostile suites.
+// ---------------------------------------------------------------------------------------------
+
+/// The whole seeded range of [`small_config`], on whole days, ending before the emulator's clock.
+pub fn seeded_range() -> (DateTime<Utc>, DateTime<Utc>) {
+    use chrono::DurationRound;
+    let end = fixed_now().duration_trunc(chrono::Duration::days(1)).expect("day");
+    (end - chrono::Duration::days(5), end)
+}
+
+/// The provider API, Hourly, over [`seeded_range`].
+pub fn provider_hourly(info: &ReadyInfo) -> azs_usage_core::UsageQuery {
+    let (start, end) = seeded_range();
+    let mut q = azs_usage_core::UsageQuery::new(azs_usage_core::Api::Provider, info.provider_subscription_id.clone(), start, end);
+    q.granularity = azs_usage_core::Granularity::Hourly;
+    q
+}
+
+/// Replaces the emulator's fault rules through `POST /_emulator/faults` (counters restart).
+pub async fn set_faults(info: &ReadyInfo, spec: &str) {
+    let token = admin_token(info).await;
+    let url = format!("{}/_emulator/faults", info.endpoint.trim_end_matches('/'));
+    let r = http().post(url).bearer_auth(token).body(spec.to_string()).send().await.expect("faults request");
+    assert!(r.status().is_success(), "fault spec '{spec}' accepted: {}", r.status());
+}
+
+/// `(usage requests seen, faults fired)` since the rules were last set (`GET /_emulator/faults`).
+pub async fn fault_counters(info: &ReadyInfo) -> (u64, u64) {
+    let token = admin_token(info).await;
+    let url = format!("{}/_emulator/faults", info.endpoint.trim_end_matches('/'));
+    let v: serde_json::Value = http().get(url).bearer_auth(token).send().await.expect("faults GET").json().await.expect("faults JSON");
+    (v["usageRequests"].as_u64().unwrap_or_default(), v["fired"].as_u64().unwrap_or_default())
+}
+
+/// Checks a pull against the emulator's store for the same reported window: same count, same
+/// per-(subscription, meter) counts and exact sums, and no record key twice. Returns the count.
+pub async fn assert_matches_store(info: &ReadyInfo, records: &[UsageRecord], what: &str) -> u64 {
+    let (start, end) = seeded_range();
+    let (count, store) = store_totals(info, start, end).await;
+    assert!(count > 1000, "{what}: the store has data in range");
+    let keys = sorted_keys(records);
+    let repeated: Vec<&String> = keys.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).take(3).collect();
+    assert!(repeated.is_empty(), "{what}: records repeated: {repeated:?}");
+    assert_eq!(records.len() as u64, count, "{what}: every record of the store, once (lost = {})", count as i64 - records.len() as i64);
+    assert_eq!(totals_of(records), store, "{what}: per subscription and meter, counts and exact sums agree");
+    count
+}
+
+/// Client options for the admin with a custom retry policy.
+pub fn admin_options_with(info: &ReadyInfo, retry: RetryPolicy) -> ClientOptions {
+    let mut o = admin_options(info);
+    o.retry = retry;
+    o
+}
+
+/// A hook that records every client event, and the shared list it fills.
+pub fn event_log() -> (Arc<dyn Fn(&azs_usage_core::ClientEvent) + Send + Sync>, Arc<std::sync::Mutex<Vec<azs_usage_core::ClientEvent>>>) {
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = log.clone();
+    (Arc::new(move |e: &azs_usage_core::ClientEvent| sink.lock().expect("event log").push(e.clone())), log)
+}
+
+/// `POST /_emulator/usage` with `records` (a JSON array); returns `(inserted, duplicates)`.
+pub async fn ingest(info: &ReadyInfo, records: serde_json::Value) -> (u64, u64) {
+    let token = admin_token(info).await;
+    let url = format!("{}/_emulator/usage", info.endpoint.trim_end_matches('/'));
+    let r = http().post(url).bearer_auth(token).json(&records).send().await.expect("ingest request");
+    let status = r.status();
+    let v: serde_json::Value = r.json().await.expect("ingest JSON");
+    assert!(status.is_success(), "ingestion accepted: {status} {v}");
+    (v["inserted"].as_u64().unwrap_or_default(), v["duplicates"].as_u64().unwrap_or_default())
+}
+
+/// A plain HTTP client for raw requests (rustls provider installed).
+pub fn raw_http() -> reqwest::Client {
+    http()
+}
+
+/// A loopback server that answers every request with `status`, `content_type` (if any) and
+/// `body`: a stand-in for a broken proxy in front of the usage service. Returns its base URL.
+pub async fn canned_server(status: u16, content_type: Option<&'static str>, body: Vec<u8>) -> (Url, tokio::task::JoinHandle<()>) {
+    use axum::http::{HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let body = Arc::new(body);
+    let app = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move {
+            let mut r = (StatusCode::from_u16(status).expect("status"), body.as_ref().clone()).into_response();
+            r.headers_mut().remove(axum::http::header::CONTENT_TYPE);
+            if let Some(ct) = content_type {
+                r.headers_mut().insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            }
+            r
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let addr = listener.local_addr().expect("address");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (Url::parse(&format!("http://{addr}/")).expect("URL"), task)
+}
