@@ -49,9 +49,9 @@ internal static class ErrorMapper
             string r = (rule >= 0 ? m.Substring(rule) : m).ToLowerInvariant();
             if (Regex.IsMatch(r, @"\btoken\b")) return ("InvalidContinuationToken", ErrorCategory.InvalidArgument);
             if (Regex.IsMatch(r, @"subscri")) return ("InvalidSubscriptionId", ErrorCategory.InvalidArgument);
-            if (Regex.IsMatch(r, @"granularity")) return ("InvalidGranularity", ErrorCategory.InvalidArgument);
             if (Regex.IsMatch(r, @"\b(start|end)\b|on the hour|00:00z|midnight|future|\bafter now\b|\btime\b|iso 8601"))
                 return ("InvalidTimeRange", ErrorCategory.InvalidArgument);
+            if (Regex.IsMatch(r, @"granularity")) return ("InvalidGranularity", ErrorCategory.InvalidArgument);
             return ("InvalidArgument", ErrorCategory.InvalidArgument);
         }
         return e.kind switch
