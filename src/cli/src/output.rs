@@ -114,8 +114,17 @@ impl RecordWriter {
     }
 
     /// Keeps what was written as `<output>.partial` (a well-formed file ending at a page
-    /// boundary) and never touches the target. Returns the partial file's path.
+    /// boundary) and never touches the target. Returns the partial file's path. A pull that
+    /// failed before its first record leaves no file at all.
     pub fn abandon(self) -> io::Result<Option<PathBuf>> {
+        if self.written == 0 {
+            let temp = self.file.as_ref().map(|(temp, _)| temp.clone());
+            drop(self.encoder);
+            if let Some(temp) = temp {
+                std::fs::remove_file(&temp)?;
+            }
+            return Ok(None);
+        }
         match self.close(false)? {
             None => Ok(None),
             Some((temp, target)) => {
