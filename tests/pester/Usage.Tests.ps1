@@ -241,3 +241,45 @@ Describe 'Errors' {
         } finally { $ps.Dispose() }
     }
 }
+
+Describe 'A failure after records were written' {
+    BeforeAll {
+        $script:Window = @{ ReportedStartTime = $script:HourStart; ReportedEndTime = $script:HourEnd; AggregationGranularity = 'Hourly' }
+        Connect-TestAdmin | Out-Null
+        $script:Full = @(Get-SubscriberUsageAggregate @script:Window)
+        $form = @{ grant_type = 'client_credentials'; client_id = $script:Emu.Admin.ClientId; client_secret = $script:Emu.Admin.ClientSecret; resource = $script:Emu.Audience }
+        $token = (Invoke-RestMethod -Method Post -Uri "$($script:Emu.LoginEndpoint.TrimEnd('/'))/$($script:Emu.Admin.TenantId)/oauth2/token" -Body $form).access_token
+        $script:FaultsUri = "$($script:Emu.AdminEndpoint.TrimEnd('/'))/_emulator/faults"
+        $script:AdminHeaders = @{ Authorization = "Bearer $token" }
+    }
+    AfterAll { Invoke-RestMethod -Method Delete -Uri $script:FaultsUri -Headers $script:AdminHeaders | Out-Null }
+
+    It 'carries the continuation token in TargetObject and the message, and resuming from it completes the pull' {
+        $null = Connect-AzsUsage -Endpoint $script:Emu.AdminEndpoint -Credential $script:Emu.Admin.Credential -TenantId $script:Emu.Admin.TenantId `
+            -SubscriptionId $script:Emu.ProviderSubscriptionId -MaxRetries 0
+        $got = [System.Collections.Generic.List[object]]::new()
+        try {
+            $err = {
+                Get-SubscriberUsageAggregate @script:Window | ForEach-Object {
+                    if ($got.Count -eq 0) {
+                        Invoke-RestMethod -Method Post -Uri $script:FaultsUri -Headers $script:AdminHeaders -Body '500:always' -ContentType 'text/plain' | Out-Null
+                    }
+                    $got.Add($_)
+                }
+            } | Should -Throw -ErrorId 'ServiceUnavailable,*' -PassThru
+        } finally {
+            Invoke-RestMethod -Method Delete -Uri $script:FaultsUri -Headers $script:AdminHeaders | Out-Null
+        }
+        $got.Count | Should -BeGreaterThan 0
+        $got.Count | Should -BeLessThan $script:Full.Count
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $err.TargetObject | Should -BeOfType ([string])
+        $err.TargetObject | Should -Not -BeNullOrEmpty
+        $err.Exception.Message | Should -Match ([regex]::Escape($err.TargetObject))
+        $err.Exception.ResumeToken | Should -Be $err.TargetObject
+
+        $rest = @(Get-SubscriberUsageAggregate @script:Window -ContinuationToken $err.TargetObject)
+        ($got.Count + $rest.Count) | Should -Be $script:Full.Count
+        (@($got) + $rest | ForEach-Object { Get-RecordKey $_ }) -join "`n" | Should -Be (($script:Full | ForEach-Object { Get-RecordKey $_ }) -join "`n")
+    }
+}

@@ -73,6 +73,11 @@ public sealed class ConnectAzsUsageCommand : PSCmdlet
     [ValidateRange(1, 3600)]
     public int TimeoutSec { get; set; }
 
+    /// <summary>Retries per request after the first attempt (default: the core's policy, 8).</summary>
+    [Parameter]
+    [ValidateRange(0, 100)]
+    public int MaxRetries { get; set; } = -1;
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -91,6 +96,7 @@ public sealed class ConnectAzsUsageCommand : PSCmdlet
             ca_file = string.IsNullOrEmpty(CaCertificateFile) ? "" : GetUnresolvedProviderPathFromPSPath(CaCertificateFile),
             insecure = (byte)(SkipCertificateCheck ? 1 : 0),
             timeout_seconds = (uint)TimeoutSec,
+            max_retries = MaxRetries,
         };
         string? clientId = null;
         switch (ParameterSetName)

@@ -146,6 +146,8 @@ pub struct ConnectOptionsDto {
     pub insecure: u8,
     /// Request timeout in seconds (0: the core's default).
     pub timeout_seconds: u32,
+    /// Retries per request after the first attempt (-1: the core's default policy).
+    pub max_retries: i32,
 }
 
 /// A usage query.

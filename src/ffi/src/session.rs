@@ -121,6 +121,9 @@ impl Session {
         if o.timeout_seconds > 0 {
             options.request_timeout = Duration::from_secs(u64::from(o.timeout_seconds));
         }
+        if let Ok(n) = u32::try_from(o.max_retries) {
+            options.retry.max_retries = n;
+        }
         let hub = Arc::clone(&self.hub);
         options.events = Some(Arc::new(move |e| hub.push(e)));
         match self.runtime.get().block_on(UsageClient::connect(options)) {
