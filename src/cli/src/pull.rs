@@ -67,14 +67,13 @@ pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Fail
     }
     query.validate(now)?;
 
-    // A resumable token needs one sequential pull; otherwise split when there is something to split.
-    let concurrency = if query.continuation_token.is_some() || args.max_records.is_some() { 1 } else { usize::from(args.concurrency) };
-    let plan = SplitPlan {
-        subscribers: if args.subscriber.len() > 1 { args.subscriber.clone() } else { Vec::new() },
-        window: split_window(&query, concurrency),
-        concurrency,
-    };
-    let sequential = plan.subscribers.is_empty() && plan.window.is_none();
+    // --continuation-token and --max-records need one sequential pull so the printed token is exact.
+    let concurrency = if args.max_records.is_some() { 1 } else { usize::from(args.concurrency) };
+    let mut plan = SplitPlan::for_query(&query, concurrency);
+    if args.subscriber.len() > 1 {
+        plan.subscribers = args.subscriber.clone();
+    }
+    let sequential = plan.is_trivial();
     let pages: BoxStream<'static, Result<Page, Error>> =
         if sequential { client.pages(query) } else { client.pages_split(query, plan) };
 
@@ -173,17 +172,6 @@ fn latest_end(granularity: Granularity, now: DateTime<Utc>) -> DateTime<Utc> {
         Granularity::Daily => Span::days(1),
     };
     now.duration_trunc(unit).unwrap_or(now)
-}
-
-/// The time window of each sub-query: about two per concurrent worker, whole hours. Daily pulls
-/// are not split by time: a reported-time split would cut one usage day into two partial rows.
-fn split_window(query: &UsageQuery, concurrency: usize) -> Option<Span> {
-    if query.granularity != Granularity::Hourly || concurrency <= 1 {
-        return None;
-    }
-    let hours = (query.end - query.start).num_hours().max(1);
-    let pieces = (concurrency as i64 * 2).max(1);
-    Some(Span::hours((hours + pieces - 1) / pieces))
 }
 
 fn progress_bar(disabled: bool) -> ProgressBar {

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::client::{DuplicateTracker, Page, UsageClient};
 use crate::error::{Error, Result};
-use crate::query::{Api, UsageQuery};
+use crate::query::{Api, Granularity, UsageQuery};
 use crate::record::format_instant;
 
 /// Pages buffered per running sub-query.
@@ -33,6 +33,25 @@ pub struct SplitPlan {
 }
 
 impl SplitPlan {
+    /// The plan every surface uses by default for `query` with `concurrency` workers: no split for
+    /// one worker or a resumed query; Hourly pulls cut into about two whole-hour windows per
+    /// worker. Daily pulls are never cut by time: a reported-time boundary would split one usage
+    /// day into two partial rows, so the result would no longer equal the sequential one.
+    pub fn for_query(query: &UsageQuery, concurrency: usize) -> SplitPlan {
+        let window = (concurrency > 1 && query.continuation_token.is_none() && query.granularity == Granularity::Hourly)
+            .then(|| {
+                let hours = (query.end - query.start).num_hours().max(1);
+                let pieces = (concurrency as i64 * 2).max(1);
+                chrono::Duration::hours((hours + pieces - 1) / pieces)
+            });
+        SplitPlan { subscribers: Vec::new(), window, concurrency: concurrency.max(1) }
+    }
+
+    /// True when the plan cuts nothing: the query is best fetched with [`UsageClient::pages`].
+    pub fn is_trivial(&self) -> bool {
+        self.subscribers.len() <= 1 && self.window.is_none()
+    }
+
     /// The sub-queries of `query`, in output order: subscriber order, then time order.
     pub fn sub_queries(&self, query: &UsageQuery) -> Result<Vec<UsageQuery>> {
         if !self.subscribers.is_empty() && query.api != Api::Provider {
