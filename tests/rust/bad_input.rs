@@ -153,7 +153,8 @@ async fn bodies_a_proxy_might_send_are_decode_errors_naming_what_was_received() 
     let page = valid_page();
     let html = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>";
     // (status, content type, body, expected kind, text the message must contain) — 10 cases
-    let cases: Vec<(u16, Option<&'static str>, Vec<u8>, ErrorKind, &str)> = vec![
+    type Case = (u16, Option<&'static str>, Vec<u8>, ErrorKind, &'static str);
+    let cases: Vec<Case> = vec![
         (200, Some("application/json"), br#"{"value":[{"properties":"#.to_vec(), ErrorKind::Decode, "application/json"),
         (200, Some("text/html"), html.as_bytes().to_vec(), ErrorKind::Decode, "text/html"),
         (200, Some("application/json"), page.as_bytes()[..page.len() - 40].to_vec(), ErrorKind::Decode, "bytes"),

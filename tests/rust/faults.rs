@@ -41,6 +41,7 @@ async fn every_fault_spec_ends_with_exactly_the_stores_records() {
     let clean = records_of(&collect_pages(c.pages(provider_hourly(&info))).await.expect("clean pull"));
     let count = assert_matches_store(&info, &clean, "clean pull").await;
     let mut lost = 0i64;
+    let mut pulled = 0usize;
     for (spec, min_fired, min_retries) in SPECS {
         set_faults(&info, spec).await;
         let (hook, log) = event_log();
@@ -56,10 +57,12 @@ async fn every_fault_spec_ends_with_exactly_the_stores_records() {
         assert!(retries >= *min_retries, "{spec}: the client retried ({retries} waits for {fired} faults)");
         assert!(pages.iter().all(|p| p.duplicates.is_empty()), "{spec}: no duplicate keys reported");
         lost += count as i64 - records.len() as i64;
+        pulled += records.len();
         assert_matches_store(&info, &records, spec).await;
         assert_eq!(records, clean, "{spec}: the same records in the same order as the clean pull");
     }
     assert_eq!(lost, 0, "records lost over all specs");
+    eprintln!("fault specs: {}, records pulled under faults: {pulled}, lost: {lost}", SPECS.len());
     emu.shutdown().await;
 }
 

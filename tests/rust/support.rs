@@ -227,8 +227,13 @@ pub fn admin_options_with(info: &ReadyInfo, retry: RetryPolicy) -> ClientOptions
     o
 }
 
+/// A client event hook, as `ClientOptions::events` takes it.
+pub type EventHook = Arc<dyn Fn(&azs_usage_core::ClientEvent) + Send + Sync>;
+/// The events a hook of [`event_log`] recorded.
+pub type EventLog = Arc<std::sync::Mutex<Vec<azs_usage_core::ClientEvent>>>;
+
 /// A hook that records every client event, and the shared list it fills.
-pub fn event_log() -> (Arc<dyn Fn(&azs_usage_core::ClientEvent) + Send + Sync>, Arc<std::sync::Mutex<Vec<azs_usage_core::ClientEvent>>>) {
+pub fn event_log() -> (EventHook, EventLog) {
     let log = Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = log.clone();
     (Arc::new(move |e: &azs_usage_core::ClientEvent| sink.lock().expect("event log").push(e.clone())), log)
