@@ -86,9 +86,9 @@ async fn a_429_burst_honours_retry_after_and_loses_nothing() {
 async fn slow_answers_beyond_the_request_timeout_are_retried() {
     let emu = start(small_config()).await;
     let info = emu.info().clone();
-    set_faults(&info, "delay=1500:every=6").await;
+    set_faults(&info, "delay=2000:every=6").await;
     let mut o = admin_options(&info);
-    o.request_timeout = Duration::from_millis(400);
+    o.request_timeout = Duration::from_millis(700);
     let (hook, log) = event_log();
     o.events = Some(hook);
     let c = client(o).await;
