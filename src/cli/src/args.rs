@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Pull, price-ready and export Azure Stack Hub usage records.
 ///
-/// Exit codes: 0 success, 2 bad input, 3 authentication or authorization failure,
+/// Exit codes: 0 success, 2 bad input (ours, or rejected by the service), 3 authentication or authorization failure,
 /// 4 service failure (after retries), 130 interrupted, 1 internal error.
 /// A failed pull prints the continuation token to resume from.
 #[derive(Debug, Parser)]

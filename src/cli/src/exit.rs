@@ -10,7 +10,8 @@ use azs_usage_core::{Error, ErrorKind};
 pub enum ExitCode {
     /// Something this tool did not expect (a bug or an I/O failure writing output).
     Internal = 1,
-    /// Bad input: arguments, times, ids, files (clap's own usage errors also exit 2).
+    /// Bad input: arguments, times, ids, files, or a request the service rejected as invalid
+    /// (clap's own usage errors also exit 2).
     BadInput = 2,
     /// Authentication or authorization failed.
     Auth = 3,
@@ -52,7 +53,9 @@ impl Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let code = match e.kind {
-            ErrorKind::InvalidInput => ExitCode::BadInput,
+            // The service's 400/404 answers are bad input too (a forged token, a wrong endpoint or
+            // api-version): rerunning the same command cannot succeed.
+            ErrorKind::InvalidInput | ErrorKind::Rejected => ExitCode::BadInput,
             ErrorKind::Unauthenticated | ErrorKind::PermissionDenied => ExitCode::Auth,
             ErrorKind::Cancelled => ExitCode::Interrupted,
             ErrorKind::Internal => ExitCode::Internal,

@@ -154,11 +154,11 @@ fn every_bad_input_exits_cleanly_naming_the_problem() {
         ("subscriber-usage", s(&["--subscription", "tenant-one", "@E"]), 2, "tenant-one"),
         ("usage", s(&["--subscription", "12345678-1234-1234-1234-1234567890ab}", "@E"]), 2, "not a GUID"),
         ("usage", s(&["--subscriber", &sub, "@E"]), 2, "--subscriber is for subscriber-usage"),
-        // continuation tokens (the service rejects them: exit 4, naming the token)
-        ("subscriber-usage", s(&["@W", "--continuation-token", "garbage!!", "@E"]), 4, "continuationToken"),
-        ("subscriber-usage", s(&["@W", "--continuation-token", &truncated, "@E"]), 4, "continuationToken"),
-        ("subscriber-usage", s(&["@W", "--continuation-token", &forged, "@E"]), 4, "continuationToken"),
-        ("subscriber-usage", s(&["--granularity", "daily", "--continuation-token", &token, "@E"]), 4, "continuationToken"),
+        // continuation tokens (the service rejects them as invalid: exit 2, naming the token)
+        ("subscriber-usage", s(&["@W", "--continuation-token", "garbage!!", "@E"]), 2, "continuationToken"),
+        ("subscriber-usage", s(&["@W", "--continuation-token", &truncated, "@E"]), 2, "continuationToken"),
+        ("subscriber-usage", s(&["@W", "--continuation-token", &forged, "@E"]), 2, "continuationToken"),
+        ("subscriber-usage", s(&["--granularity", "daily", "--continuation-token", &token, "@E"]), 2, "continuationToken"),
         ("subscriber-usage", s(&["@W", "--subscriber", &sub, "--subscriber", &emu.info.tenants[1].subscription_ids[0], "--continuation-token", &token, "@E"]), 2, "continuation token"),
         // files
         ("subscriber-usage", s(&["--meters-file", &missing, "@E"]), 2, "cannot read meter file"),
@@ -179,7 +179,7 @@ fn every_bad_input_exits_cleanly_naming_the_problem() {
         ("usage", s(&["--endpoint", "ftp://127.0.0.1/", "--token", "t", "--subscription", &sub]), 2, "http(s)"),
         ("subscriber-usage", s(&["--concurrency", "0", "@E"]), 2, "--concurrency"),
         ("subscriber-usage", s(&["--format", "xml", "@E"]), 2, "xml"),
-        ("subscriber-usage", s(&["@W", "--api-version", "1999-01-01", "@E"]), 4, "NoRegisteredProviderFound"),
+        ("subscriber-usage", s(&["@W", "--api-version", "1999-01-01", "@E"]), 2, "NoRegisteredProviderFound"),
     ];
     assert_eq!(cases.len(), 39);
     for (cmd, args, code, needle) in &cases {
