@@ -37,22 +37,33 @@ pub enum NativeStatus {
     Failed = 1,
 }
 
-/// Runs `f`, turning a panic into `ffi::Result::Panic` (the message goes to [`last_panic`]).
+/// Runs `f`, turning a panic into `ffi::Result::Panic` (the message goes to [`azs_last_panic`]).
 pub(crate) fn guarded<T: interoptopus::lang::types::TypeInfo>(
     f: impl FnOnce() -> T,
 ) -> ffi::Result<T, NativeStatus> {
     install_panic_hook();
-    interoptopus::pattern::result::panic_to_result(|| ffi::Ok(f()))
+    let was = IN_GUARD.with(|g| g.replace(true));
+    let out = interoptopus::pattern::result::panic_to_result(|| ffi::Ok(f()));
+    IN_GUARD.with(|g| g.set(was));
+    out
 }
 
 static LAST_PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 
-/// Replaces the default panic hook (which prints to the host's stderr) with one that records the
-/// message for [`azs_last_panic`]. Installed once, on the first export call.
+thread_local! {
+    /// True while this thread runs an export's body: its panics are contained and reported as
+    /// errors, so they are recorded quietly instead of printed on the host's stderr.
+    static IN_GUARD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Wraps the panic hook once: every panic's message is recorded for [`azs_last_panic`]; panics
+/// inside an export are not printed (the host gets an error instead); others go to the previous
+/// hook as usual.
 fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
             let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
                 (*s).to_string()
             } else if let Some(s) = info.payload().downcast_ref::<String>() {
@@ -63,6 +74,9 @@ fn install_panic_hook() {
             let loc = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
             if let Ok(mut g) = LAST_PANIC.lock() {
                 *g = format!("{msg}{loc}");
+            }
+            if !IN_GUARD.with(|g| g.get()) {
+                previous(info);
             }
         }));
     });
