@@ -254,6 +254,21 @@ Describe 'A failure after records were written' {
     }
     AfterAll { Invoke-RestMethod -Method Delete -Uri $script:FaultsUri -Headers $script:AdminHeaders | Out-Null }
 
+    It '-Verbose shows retry waits (503 then success)' {
+        $null = Connect-AzsUsage -Endpoint $script:Emu.AdminEndpoint -Credential $script:Emu.Admin.Credential -TenantId $script:Emu.Admin.TenantId `
+            -SubscriptionId $script:Emu.ProviderSubscriptionId
+        Invoke-RestMethod -Method Post -Uri $script:FaultsUri -Headers $script:AdminHeaders -Body '503=0:next=1' -ContentType 'text/plain' | Out-Null
+        try {
+            $out = @(Get-SubscriberUsageAggregate -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd -First 1 -Verbose 4>&1)
+        } finally {
+            Invoke-RestMethod -Method Delete -Uri $script:FaultsUri -Headers $script:AdminHeaders | Out-Null
+        }
+        @($out | Where-Object { $_ -is [AzsUsage.UsageRecord] }).Count | Should -Be 1
+        $verbose = ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message) -join "`n"
+        $verbose | Should -Match 'HTTP 503'
+        $verbose | Should -Match 'retrying in'
+    }
+
     It 'carries the continuation token in TargetObject and the message, and resuming from it completes the pull' {
         $null = Connect-AzsUsage -Endpoint $script:Emu.AdminEndpoint -Credential $script:Emu.Admin.Credential -TenantId $script:Emu.Admin.TenantId `
             -SubscriptionId $script:Emu.ProviderSubscriptionId -MaxRetries 0

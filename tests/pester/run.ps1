@@ -3,6 +3,7 @@
 # Usage: .tools/pwsh/pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1 [-Path <test file>]
 # Prints "N passed, N failed" as its last line and exits non-zero on any failure.
 param([string[]] $Path = @($PSScriptRoot))
+$Path = @($Path | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -30,9 +31,13 @@ try {
     $config.Output.Verbosity = 'Detailed'
     $config.Output.RenderMode = 'Plaintext'
     $result = Invoke-Pester -Configuration $config
-    $passed = $result.PassedCount
-    $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
-    if ($result.Result -ne 'Passed' -and $failed -eq 0) { $failed = 1 }
+    if ($null -eq $result) {
+        $failed = 1
+    } else {
+        $passed = [int] $result.PassedCount
+        $failed = [int] $result.FailedCount + [int] $result.FailedBlocksCount + [int] $result.FailedContainersCount
+        if ($result.Result -ne 'Passed' -and $failed -eq 0) { $failed = 1 }
+    }
 } catch {
     Write-Host "Test run failed: $_"
 } finally {

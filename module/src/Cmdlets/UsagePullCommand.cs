@@ -150,7 +150,7 @@ public abstract class UsagePullCommand : PSCmdlet, IDisposable
                             written++;
                         }
                     }
-                    if (lastProgress.ElapsedMilliseconds >= 250)
+                    if (pages == 1 || lastProgress.ElapsedMilliseconds >= 250)
                     {
                         progress.StatusDescription = $"{pages} page(s), {received} record(s); window {TimeArgumentAttribute.Iso(ReportedStartTime)} to {TimeArgumentAttribute.Iso(ReportedEndTime)}";
                         WriteProgress(progress);
