@@ -51,7 +51,7 @@ impl Cursor {
             };
             match (session.client.get(), build_query(&q)) {
                 (None, _) => *cursor.pending.get_mut().unwrap() = Some(error_of("InvalidInput", "NotConnected", "The session is not connected.")),
-                (_, Err(e)) => *cursor.pending.get_mut().unwrap() = Some(e),
+                (_, Err(e)) => *cursor.pending.get_mut().unwrap() = Some(*e),
                 (Some(client), Ok(uq)) => {
                     let stream = if q.throttle_limit > 1 && uq.continuation_token.is_none() {
                         let window = match uq.granularity {
@@ -183,21 +183,23 @@ impl Cursor {
     }
 }
 
-fn build_query(q: &QueryDto) -> Result<UsageQuery, ErrorDto> {
+fn build_query(q: &QueryDto) -> Result<UsageQuery, Box<ErrorDto>> {
     let api = match q.api.to_ascii_lowercase().as_str() {
         "tenant" => Api::Tenant,
         "provider" => Api::Provider,
-        other => return Err(error_of("InvalidInput", "InvalidApi", format!("Unknown API '{other}' (expected Tenant or Provider)."))),
+        other => {
+            return Err(Box::new(error_of("InvalidInput", "InvalidApi", format!("Unknown API '{other}' (expected Tenant or Provider)."))));
+        }
     };
-    let start = parse_time(&q.start).map_err(|e| error(&e))?;
-    let end = parse_time(&q.end).map_err(|e| error(&e))?;
+    let start = parse_time(&q.start).map_err(|e| Box::new(error(&e)))?;
+    let end = parse_time(&q.end).map_err(|e| Box::new(error(&e)))?;
     let mut uq = UsageQuery::new(api, q.subscription_id.trim(), start, end);
     if !q.granularity.trim().is_empty() {
-        uq.granularity = q.granularity.trim().parse::<Granularity>().map_err(|e| error(&e))?;
+        uq.granularity = q.granularity.trim().parse::<Granularity>().map_err(|e| Box::new(error(&e)))?;
     }
     uq.show_details = q.show_details != 0;
     uq.subscriber_id = opt(&q.subscriber_id);
     uq.continuation_token = opt(&q.continuation_token);
-    uq.validate(Utc::now()).map_err(|e| error(&e))?;
+    uq.validate(Utc::now()).map_err(|e| Box::new(error(&e)))?;
     Ok(uq)
 }
