@@ -84,6 +84,17 @@ module_skip=""
 if want b; then
   if [[ -z $pwsh ]]; then module_skip="no pwsh (scripts/dotnet-tools.sh needs the .NET SDK)"
   elif [[ ! -f $module_psd1 ]]; then module_skip="module not built (out/AzsUsage missing; module/build.sh)"
+  elif [[ ! -f $root/module/bin/Release/AzsUsage.dll ]]; then module_skip="no release build of the module (module/bin/Release)"
+  else
+    # A private release copy: out/AzsUsage is shared and may be rebuilt with --debug while we run
+    # (a Debug AzsUsage.dll runs MinOpts-jitted, a debug native library is several times slower).
+    native=$(cd "$root/out/AzsUsage" && find runtimes -path '*/native/*' -type f | head -1)
+    rm -rf "$work/AzsUsage"
+    cp -r "$root/out/AzsUsage" "$work/AzsUsage"
+    cp "$root/module/bin/Release/AzsUsage.dll" "$work/AzsUsage/AzsUsage.dll"
+    cp "$root/target/release/$(basename "$native")" "$work/AzsUsage/$native"
+    cp "$cli" "$work/AzsUsage/"
+    module_psd1="$work/AzsUsage/AzsUsage.psd1"
   fi
 fi
 
