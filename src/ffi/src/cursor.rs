@@ -53,16 +53,8 @@ impl Cursor {
                 (None, _) => *cursor.pending.get_mut().unwrap() = Some(error_of("InvalidInput", "NotConnected", "The session is not connected.")),
                 (_, Err(e)) => *cursor.pending.get_mut().unwrap() = Some(*e),
                 (Some(client), Ok(uq)) => {
-                    let stream = if q.throttle_limit > 1 && uq.continuation_token.is_none() {
-                        let window = match uq.granularity {
-                            Granularity::Daily => chrono::Duration::days(7),
-                            Granularity::Hourly => chrono::Duration::days(1),
-                        };
-                        let plan = SplitPlan { subscribers: Vec::new(), window: Some(window), concurrency: q.throttle_limit as usize };
-                        client.pages_split(uq, plan)
-                    } else {
-                        client.pages(uq)
-                    };
+                    let plan = SplitPlan::for_query(&uq, q.throttle_limit as usize);
+                    let stream = if plan.is_trivial() { client.pages(uq) } else { client.pages_split(uq, plan) };
                     *cursor.stream.get_mut().unwrap() = Some(stream);
                 }
             }
