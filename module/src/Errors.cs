@@ -43,7 +43,15 @@ internal static class ErrorMapper
         }
         if (e.kind == "InvalidInput")
         {
-            // The core names the rule it applied: "... (rule: start < end; ...)". Classify by that rule.
+            // Query validation carries a stable code (azs_usage_core::query::codes); use it as the ErrorId.
+            switch (e.code)
+            {
+                case "InvalidSubscriptionId": case "InvalidTimeRange": case "InvalidGranularity":
+                    return (e.code, ErrorCategory.InvalidArgument);
+                case "InvalidApiVersion":
+                    return ("InvalidArgument", ErrorCategory.InvalidArgument);
+            }
+            // Other input errors name the rule they applied: "... (rule: start < end; ...)". Classify by that rule.
             string m = e.message;
             int rule = m.IndexOf("(rule:", StringComparison.Ordinal);
             string r = (rule >= 0 ? m.Substring(rule) : m).ToLowerInvariant();

@@ -158,7 +158,9 @@ public abstract class UsagePullCommand : PSCmdlet, IDisposable
                     }
                     if (First > 0 && written >= First) return;
                 }
-                if (page.done != 0 || (page.records.Count > 0 && page.continuation_token.Length == 0)) return;
+                // Only the cursor knows the pull is over: with -ThrottleLimit, every sub-query's last page
+                // has no token although more sub-queries follow.
+                if (page.done != 0) return;
             }
         }
         finally

@@ -62,7 +62,8 @@ impl From<Error> for Failure {
             _ => ExitCode::Service,
         };
         let mut message = e.message.clone();
-        if let Some(c) = &e.code {
+        // Show the service's own error code; our validation codes are for programs, not people.
+        if let (Some(c), Some(_)) = (&e.code, e.status) {
             if !message.contains(c.as_str()) {
                 message = format!("{c}: {message}");
             }

@@ -11,6 +11,19 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::record::format_instant;
 
+/// Stable codes of the validation errors (`Error::code`), so callers can branch without parsing
+/// messages. The PowerShell module uses them as ErrorIds.
+pub mod codes {
+    /// A subscription or subscriber id is not a GUID, or a subscriber id was given to the tenant API.
+    pub const INVALID_SUBSCRIPTION_ID: &str = "InvalidSubscriptionId";
+    /// A time does not parse, start is not before end, end is in the future, or a time is misaligned.
+    pub const INVALID_TIME_RANGE: &str = "InvalidTimeRange";
+    /// Granularity is neither Daily nor Hourly.
+    pub const INVALID_GRANULARITY: &str = "InvalidGranularity";
+    /// The api-version is empty.
+    pub const INVALID_API_VERSION: &str = "InvalidApiVersion";
+}
+
 /// The default `api-version` of both usage APIs.
 pub const DEFAULT_API_VERSION: &str = "2015-06-01-preview";
 
@@ -90,7 +103,7 @@ impl FromStr for Granularity {
             _ => Err(Error::invalid(format!(
                 "invalid granularity '{}': valid values are Daily and Hourly (any case)",
                 s.trim()
-            ))),
+            )).with_code(codes::INVALID_GRANULARITY)),
         }
     }
 }
@@ -122,7 +135,7 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     Err(Error::invalid(format!(
         "invalid time '{t}'{hint}: use ISO 8601 with 'Z' or an offset, e.g. 2024-05-01T13:00:00Z, \
          2024-05-01T06:00:00-07:00, or a date such as 2024-05-01 (= 00:00Z)"
-    )))
+    )).with_code(codes::INVALID_TIME_RANGE))
 }
 
 fn is_guid(s: &str) -> bool {
@@ -154,20 +167,20 @@ impl UsageQuery {
                 "subscription id '{}' is not a GUID (rule: subscription id must be a GUID such as \
                  00000000-1111-2222-3333-444444444444; pass the subscription's id, not its name)",
                 self.subscription_id
-            )));
+            )).with_code(codes::INVALID_SUBSCRIPTION_ID));
         }
         if let Some(sub) = &self.subscriber_id {
             if self.api == Api::Tenant {
                 return Err(Error::invalid(
                     "a subscriber id only applies to the provider API (rule: subscriberId is provider-only); \
                      drop it or query the provider API",
-                ));
+                ).with_code(codes::INVALID_SUBSCRIPTION_ID));
             }
             if !is_guid(sub.trim()) {
                 return Err(Error::invalid(format!(
                     "subscriber id '{sub}' is not a GUID (rule: subscriber id must be a tenant subscription GUID \
                      such as 00000000-1111-2222-3333-444444444444)"
-                )));
+                )).with_code(codes::INVALID_SUBSCRIPTION_ID));
             }
         }
         if self.start >= self.end {
@@ -175,14 +188,14 @@ impl UsageQuery {
                 "start {} is not before end {} (rule: start < end; the end is exclusive, so pick an end after the start)",
                 format_instant(&self.start),
                 format_instant(&self.end)
-            )));
+            )).with_code(codes::INVALID_TIME_RANGE));
         }
         if self.end > now {
             return Err(Error::invalid(format!(
                 "end {} is in the future (rule: end must not be after now, {}); pick an earlier end",
                 format_instant(&self.end),
                 format_instant(&now)
-            )));
+            )).with_code(codes::INVALID_TIME_RANGE));
         }
         for (what, t) in [("start", self.start), ("end", self.end)] {
             let on_hour = t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0;
@@ -192,7 +205,7 @@ impl UsageQuery {
                         "{what} {} is not on the hour (rule: Hourly queries need times on the hour, e.g. {})",
                         format_instant(&t),
                         format_instant(&floor_to(t, Granularity::Hourly))
-                    )));
+                    )).with_code(codes::INVALID_TIME_RANGE));
                 }
                 Granularity::Daily if !(on_hour && t.hour() == 0) => {
                     return Err(Error::invalid(format!(
@@ -200,7 +213,7 @@ impl UsageQuery {
                          or use Hourly granularity)",
                         format_instant(&t),
                         format_instant(&floor_to(t, Granularity::Daily))
-                    )));
+                    )).with_code(codes::INVALID_TIME_RANGE));
                 }
                 _ => {}
             }
@@ -208,7 +221,7 @@ impl UsageQuery {
         if self.api_version.trim().is_empty() {
             return Err(Error::invalid(format!(
                 "api-version is empty (rule: an api-version is required; use {DEFAULT_API_VERSION})"
-            )));
+            )).with_code(codes::INVALID_API_VERSION));
         }
         Ok(())
     }
@@ -280,6 +293,19 @@ mod tests {
         parse_time(s).expect(s)
     }
     const SUB: &str = "42274f77-d385-4df0-b47f-a7822e095571";
+
+    #[test]
+    fn validation_errors_carry_stable_codes() {
+        let now = t("2026-11-01T12:00:00Z");
+        let q = |start: &str, end: &str| UsageQuery::new(Api::Tenant, SUB, t(start), t(end));
+        let code = |r: Result<()>| r.expect_err("invalid").code.expect("a code");
+        assert_eq!(code(q("2026-10-02", "2026-10-01").validate(now)), codes::INVALID_TIME_RANGE);
+        assert_eq!(code(q("2026-10-01T01:00:00Z", "2026-10-02").validate(now)), codes::INVALID_TIME_RANGE);
+        assert_eq!(code(q("2026-10-01", "2026-11-03").validate(now)), codes::INVALID_TIME_RANGE);
+        assert_eq!(code(UsageQuery::new(Api::Tenant, "x", t("2026-10-01"), t("2026-10-02")).validate(now)), codes::INVALID_SUBSCRIPTION_ID);
+        assert_eq!(parse_time("yesterday").expect_err("bad").code.as_deref(), Some(codes::INVALID_TIME_RANGE));
+        assert_eq!("weekly".parse::<Granularity>().expect_err("bad").code.as_deref(), Some(codes::INVALID_GRANULARITY));
+    }
 
     #[test]
     fn granularity_parses_any_case() {
