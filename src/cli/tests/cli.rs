@@ -1,59 +1,15 @@
 //! The `azs-usage` binary end to end: an emulator process on loopback, pulls into files, exit
 //! codes, resumable failures and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
-use assert_cmd::Command;
 use chrono::{DateTime, DurationRound, Utc};
-use azs_usage_emulator::ReadyInfo;
 use predicates::prelude::*;
 use rust_decimal::Decimal;
 
-const BIN: &str = env!("CARGO_BIN_EXE_azs-usage");
+mod common;
 
-/// An emulator process, killed when dropped.
-struct Emulator {
-    child: Child,
-    ready: PathBuf,
-    info: ReadyInfo,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn emulator(extra: &[&str]) -> Emulator {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ready = dir.path().join("ready.json");
-    let child = StdCommand::new(BIN)
-        .args(["emulator", "--memory", "--port", "0", "--days", "2", "--records", "3000", "--page-size", "100", "--seed", "11"])
-        .args(extra)
-        .arg("--ready-file")
-        .arg(&ready)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("emulator starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready.exists() {
-        assert!(Instant::now() < deadline, "emulator did not write its ready file");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let info: ReadyInfo = serde_json::from_str(&std::fs::read_to_string(&ready).expect("ready file")).expect("ready JSON");
-    Emulator { child, ready, info, _dir: dir }
-}
-
-fn cli() -> Command {
-    let mut c = Command::new(BIN);
-    c.env_remove("AZS_USAGE_TOKEN").env_remove("AZS_USAGE_CLIENT_SECRET").timeout(Duration::from_secs(120));
-    c
-}
+use common::{cli, emulator, iso, Emulator};
 
 /// Rows of a CSV file (header excluded) and its header.
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -69,9 +25,6 @@ fn window() -> (DateTime<Utc>, DateTime<Utc>) {
     (end - chrono::Duration::days(4), end)
 }
 
-fn iso(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
 
 fn hourly_pull(emu: &Emulator, out: &Path) -> assert_cmd::assert::Assert {
     let (start, end) = window();
