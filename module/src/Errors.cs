@@ -66,6 +66,11 @@ internal static class ErrorMapper
         {
             "Unauthenticated" => ("AuthenticationFailed", ErrorCategory.AuthenticationError),
             "PermissionDenied" => ("PermissionDenied", ErrorCategory.PermissionDenied),
+            // ARM's InvalidProperty names the property in its message ("The property 'continuationToken' is invalid").
+            "Rejected" when e.code == "InvalidProperty" && e.message.Contains("continuationToken", StringComparison.OrdinalIgnoreCase)
+                => ("InvalidContinuationToken", ErrorCategory.InvalidArgument),
+            "Rejected" when e.code == "InvalidProperty" && e.message.Contains("reported", StringComparison.OrdinalIgnoreCase)
+                => ("InvalidTimeRange", ErrorCategory.InvalidArgument),
             "Rejected" when e.code.Contains("Time", StringComparison.OrdinalIgnoreCase) => ("InvalidTimeRange", ErrorCategory.InvalidArgument),
             "Rejected" when e.code.Contains("Token", StringComparison.OrdinalIgnoreCase) => ("InvalidContinuationToken", ErrorCategory.InvalidArgument),
             "Rejected" => ("ServiceRejected", ErrorCategory.InvalidOperation),
