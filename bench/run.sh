@@ -188,7 +188,7 @@ b_end=$(iso "$b_end_epoch")
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 declare -a rows=()
-declare -A wall rate rss count
+declare -A wall rate rss count cpu_us
 
 # run NAME EXPECTED COUNT_MODE(csv|floor|none) OUTFILE -- command...
 run() {
@@ -218,7 +218,9 @@ run() {
   local client_cpu; client_cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.1f", u + s }')
   local emu_cpu; emu_cpu=$(awk -v a="$e0" -v b="$e1" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz }')
   if [[ -z $flag ]]; then wall[$name]=$t rate[$name]=$r rss[$name]=$mb count[$name]=$n; fi
-  rows+=("$name|$n$flag|$t|$r|$mb|$client_cpu|$emu_cpu")
+  local us; us=$(awk -v c="$client_cpu" -v n="$n" 'BEGIN { printf "%.1f", (n > 0 ? c * 1e6 / n : 0) }')
+  rows+=("$name|$n$flag|$t|$r|$mb|$client_cpu|$us|$emu_cpu")
+  if [[ -z $flag ]]; then cpu_us[$name]=$us; fi
   log "  $name: $n records in ${t}s = $r records/s, peak RSS ${mb} MB, client CPU ${client_cpu}s, emulator CPU ${emu_cpu}s"
   rm -f "$out"
 }
@@ -281,13 +283,13 @@ md="$work/table.md"
   fi
   [[ -n ${floor_bytes:-} ]] && echo "The floor moved $floor_pages pages, $(awk -v b="$floor_bytes" 'BEGIN { printf "%.0f", b / 1048576 }') MiB ($(awk -v b="$floor_bytes" -v n="$expected" 'BEGIN { printf "%.0f", b / n }') bytes per record)."
   echo
-  echo "| run | records | wall (s) | records/s | peak RSS (MB) | client CPU (s) | emulator CPU (s) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| run | records | wall (s) | records/s | peak RSS (MB) | client CPU (s) | client CPU µs/record | emulator CPU (s) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   for row in "${rows[@]}"; do
-    IFS='|' read -r name n t r mb cc ec <<<"$row"
-    echo "| $(label "$name") | $n | $t | $r | $mb | $cc | $ec |"
+    IFS='|' read -r name n t r mb cc us ec <<<"$row"
+    echo "| $(label "$name") | $n | $t | $r | $mb | $cc | $us | $ec |"
   done
-  for s in "${skipped[@]}"; do echo "| skipped: $s | | | | | | |"; done
+  for s in "${skipped[@]}"; do echo "| skipped: $s | | | | | | | |"; done
   (( ${#wrong[@]} )) && echo && echo "**Runs with a wrong record count (excluded from the ratios):** $(IFS=';'; echo "${wrong[*]}")."
   echo
   echo "| ratio | value | target | |"
@@ -308,6 +310,10 @@ md="$work/table.md"
       v=$(ratio "${rate[module-t1]}" "${rate[baseline]}")
       echo "| cmdlet \\| Export-Csv vs baseline, records/s | ${v}x | >= 5x | $(yes_no "$v" 5 ">=") |"
     fi
+    for n in cli-c1 module-t1; do
+      has "$n" || continue
+      echo "| baseline client CPU per record / $(label "$n")'s (not a target; no emulator in it) | $(ratio "${cpu_us[baseline]}" "${cpu_us[$n]}")x | | |"
+    done
   fi
   if has floor; then
     if has cli-c1; then
@@ -319,7 +325,7 @@ md="$work/table.md"
       echo "| $(label "$best_c") wall / floor wall | ${v}x | < 1x | $(yes_no "$v" 1 "<") |"
     fi
   fi
-  for n in cli-c1 $best_c; do
+  for n in cli-c1 cli-c4 cli-c8; do
     has "$n" || continue
     echo "| $(label "$n") peak RSS | ${rss[$n]} MB | < 100 MB$( (( records < 1000000 )) && echo " (at 1M)") | $(yes_no "${rss[$n]}" 100 "<") |"
   done
