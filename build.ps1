@@ -31,7 +31,7 @@ function Invoke-Setup {
 }
 
 function Invoke-Build([string] $BuildProfile) {
-    & (Join-Path $PSScriptRoot 'module/build.ps1') -Profile $BuildProfile
+    & (Join-Path $PSScriptRoot 'module/build.ps1') -DebugBuild:($BuildProfile -eq 'debug')
     if ($LASTEXITCODE) { throw "module build failed ($LASTEXITCODE)" }
 }
 
@@ -46,7 +46,7 @@ function Invoke-Tests {
     }
     if ($cargoExit -and -not $failed) { $failed++ }
     Invoke-Build ($Profile ? $Profile : 'debug')
-    $pwsh = Get-ChildItem (Join-Path $PSScriptRoot '.tools/pwsh') -Filter 'pwsh*' | Select-Object -First 1
+    $pwsh = Get-ChildItem (Join-Path $PSScriptRoot '.tools/pwsh') -Filter 'pwsh*' -File | Select-Object -First 1
     & $pwsh.FullName -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'tests/pester/run.ps1') 2>&1 | Tee-Object (Join-Path $logs 'pester.log')
     $pesterExit = $LASTEXITCODE
     $summary = Get-Content (Join-Path $logs 'pester.log') | Where-Object { $_ -match '^(\d+) passed, (\d+) failed' } | Select-Object -Last 1
