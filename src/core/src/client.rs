@@ -16,7 +16,7 @@ use url::Url;
 use crate::auth::{Authenticator, Credential};
 use crate::catalog::{meter_key, MeterCatalog};
 use crate::error::{Error, ErrorKind, Result};
-use crate::parse::{describe_body, parse_error_body, parse_page, ParsedPage};
+use crate::parse::{describe_body, parse_error_body, parse_page, peek_page, ParsedPage};
 use crate::record::format_instant;
 use crate::retry::{describe_status, Body, Response, Sender};
 use crate::tls::build_http_client;
@@ -43,6 +43,10 @@ pub struct ClientOptions {
     /// Verbose hook: requests, responses, retry waits, duplicates.
     #[allow(clippy::type_complexity)] // the shape is fixed by CONTRACTS.md
     pub events: Option<Arc<dyn Fn(&ClientEvent) + Send + Sync>>,
+    /// Request the next page while the current one is parsed and consumed (default true). This
+    /// overlaps the service's time with ours; turn it off when a consumer may stop after any page
+    /// and no request beyond it should be made (the PowerShell module's `-First`).
+    pub prefetch: bool,
 }
 
 impl ClientOptions {
@@ -56,6 +60,7 @@ impl ClientOptions {
             catalog: Arc::new(MeterCatalog::builtin()),
             request_timeout: Duration::from_secs(120),
             events: None,
+            prefetch: true,
         }
     }
 }
@@ -69,6 +74,7 @@ impl fmt::Debug for ClientOptions {
             .field("retry", &self.retry)
             .field("request_timeout", &self.request_timeout)
             .field("events", &self.events.as_ref().map(|_| "Fn"))
+            .field("prefetch", &self.prefetch)
             .finish_non_exhaustive()
     }
 }
@@ -143,6 +149,7 @@ struct Inner {
     catalog: Arc<MeterCatalog>,
     sender: Sender,
     auth: Authenticator,
+    prefetch: bool,
 }
 
 impl fmt::Debug for UsageClient {
@@ -164,7 +171,8 @@ impl UsageClient {
         let http = build_http_client(&options.tls, options.request_timeout)?;
         let sender = Sender::new(http, options.retry, options.events);
         let auth = Authenticator::new(options.credential, endpoint.clone(), sender.clone());
-        Ok(UsageClient { inner: Arc::new(Inner { endpoint, catalog: options.catalog, sender, auth }) })
+        let prefetch = options.prefetch;
+        Ok(UsageClient { inner: Arc::new(Inner { endpoint, catalog: options.catalog, sender, auth, prefetch }) })
     }
 
     /// Pages of a query, following `nextLink` until it is absent or empty, or a page is empty.
@@ -189,8 +197,26 @@ impl UsageClient {
             let mut seen_links: HashSet<String> = HashSet::new();
             let mut dups = DuplicateTracker::default();
             let mut first = true;
+            // The request for `url`, already under way when the previous page was prefetching.
+            let mut prefetched: Option<Prefetch> = None;
             loop {
-                let (parsed, request_id) = match client.fetch_page(&url).await {
+                let response = match prefetched.take() {
+                    Some(p) => p.response().await,
+                    None => client.get_ok(&url).await,
+                };
+                let fetched = response.and_then(|r| {
+                    // Start the next request before parsing this page; a link that is foreign or
+                    // repeated is left to the checks below, which stop the pull.
+                    if client.inner.prefetch
+                        && let Some((Some(link), true)) = peek_page(&r.body)
+                        && let Ok(next_url) = client.check_next_link(&link)
+                        && !seen_links.contains(next_url.as_str())
+                    {
+                        prefetched = Some(Prefetch::start(&client, next_url));
+                    }
+                    client.parse_response(r)
+                });
+                let (parsed, request_id) = match fetched {
                     Ok(v) => v,
                     Err(e) => {
                         yield Err(e.with_resume_token(resume.clone()));
@@ -344,8 +370,7 @@ impl UsageClient {
         Ok(u)
     }
 
-    async fn fetch_page(&self, url: &Url) -> Result<(ParsedPage, Option<String>)> {
-        let r = self.get_ok(url).await?;
+    fn parse_response(&self, r: Response) -> Result<(ParsedPage, Option<String>)> {
         let catalog = self.inner.catalog.clone();
         let parsed = parse_page(&r.body, r.content_type(), &catalog).map_err(|mut e| {
             e.status = Some(r.status);
@@ -378,6 +403,29 @@ impl UsageClient {
             }
             return Err(status_error(&r, url));
         }
+    }
+}
+
+/// A page request running ahead of the consumer; aborted when dropped (the pull stopped).
+struct Prefetch(tokio::task::JoinHandle<Result<Response>>);
+
+impl Prefetch {
+    fn start(client: &UsageClient, url: Url) -> Prefetch {
+        let client = client.clone();
+        Prefetch(tokio::spawn(async move { client.get_ok(&url).await }))
+    }
+
+    async fn response(mut self) -> Result<Response> {
+        match (&mut self.0).await {
+            Ok(r) => r,
+            Err(e) => Err(Error::new(ErrorKind::Internal, format!("the page request task failed: {e}"))),
+        }
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -513,6 +561,44 @@ mod tests {
             }
         }
         (pages, None)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn prefetch_requests_the_next_page_early_and_can_be_turned_off() {
+        let path = format!("/subscriptions/{SUB}/providers/Microsoft.Commerce/usageAggregates");
+        let pages = || {
+            vec![
+                Canned::json(200, page_body(0, 2, Some(&format!("{{base}}{path}?api-version=x&continuationToken=t1")))),
+                Canned::json(200, page_body(2, 2, Some(&format!("{{base}}{path}?api-version=x&continuationToken=t2")))),
+                Canned::json(200, page_body(4, 1, None)),
+            ]
+        };
+        // On: the request for page 2 is under way by the time page 1 is handed out.
+        let server = TestServer::queue(pages()).await;
+        let (client, _) = client_for(&server, Credential::Anonymous).await;
+        let mut stream = client.pages(query());
+        let first = stream.next().await.expect("a page").expect("ok");
+        assert_eq!(first.records.len(), 2);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while server.requests().len() < 2 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(server.requests().len(), 2, "page 2 prefetched");
+        let rest: Vec<Page> = stream.try_collect().await.expect("rest of the pull");
+        assert_eq!(rest.iter().map(|p| p.records.len()).sum::<usize>(), 3, "prefetching changes nothing in the result");
+        assert_eq!(server.requests().len(), 3, "no request beyond the last page");
+
+        // Off: stopping after page 1 never asks for page 2.
+        let server = TestServer::queue(pages()).await;
+        let mut o = ClientOptions::new(server.url(), Credential::Anonymous);
+        o.retry = fast_retry();
+        o.prefetch = false;
+        let client = UsageClient::connect(o).await.expect("client");
+        let mut stream = client.pages(query());
+        stream.next().await.expect("a page").expect("ok");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(stream);
+        assert_eq!(server.requests().len(), 1, "no prefetch");
     }
 
     #[tokio::test]

@@ -126,6 +126,9 @@ impl Session {
         }
         let hub = Arc::clone(&self.hub);
         options.events = Some(Arc::new(move |e| hub.push(e)));
+        // The cmdlets pull one page per `next_page` call: `-First` and `Select-Object -First`
+        // must not cause a request beyond the page that satisfied them.
+        options.prefetch = false;
         match self.runtime.get().block_on(UsageClient::connect(options)) {
             Ok(client) => {
                 let _ = self.client.set(client);
