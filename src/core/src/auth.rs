@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::parse::describe_body;
-use crate::retry::{describe_status, Body, Sender};
+use crate::retry::{describe_status, Body, Response, Sender};
 
 /// How the client authenticates. `Debug` never shows a secret.
 #[derive(Clone)]
@@ -179,20 +179,15 @@ impl Authenticator {
         url.query_pairs_mut().append_pair("api-version", "2015-01-01");
         let r = self.sender.send(Method::GET, &url, None, Body::None).await?;
         if !(200..300).contains(&r.status) {
-            return Err(Error {
-                status: Some(r.status),
-                request_id: r.request_id.clone(),
-                attempts: r.attempts,
-                ..Error::new(
-                    ErrorKind::Unauthenticated,
-                    format!(
-                        "cannot discover the login endpoint from {}: {}; check that the endpoint is the stamp's ARM \
-                         endpoint (e.g. https://adminmanagement.local.azurestack.external)",
-                        url.path(),
-                        describe_status(&r)
-                    ),
-                )
-            });
+            return Err(auth_failure(
+                &r,
+                format!(
+                    "cannot discover the login endpoint from {}: {}; check that the endpoint is the stamp's ARM \
+                     endpoint (e.g. https://adminmanagement.local.azurestack.external)",
+                    url.path(),
+                    describe_status(&r)
+                ),
+            ));
         }
         parse_metadata(&r.body).map_err(|why| {
             Error::new(
@@ -227,22 +222,17 @@ impl Authenticator {
         })?;
         if !(200..300).contains(&r.status) {
             let detail = token_error_text(&r.body).unwrap_or_else(|| describe_status(&r));
-            return Err(Error {
-                status: Some(r.status),
-                request_id: r.request_id.clone(),
-                attempts: r.attempts,
-                ..Error::new(
-                    ErrorKind::Unauthenticated,
-                    redact(
-                        &format!(
-                            "the token endpoint {token_url} refused client {client_id} (HTTP {}): {detail}; check the \
-                             client id, secret or certificate, and the tenant",
-                            r.status
-                        ),
-                        secret_text,
+            return Err(auth_failure(
+                &r,
+                redact(
+                    &format!(
+                        "the token endpoint {token_url} refused client {client_id} (HTTP {}): {detail}; check the \
+                         client id, secret or certificate, and the tenant",
+                        r.status
                     ),
-                )
-            });
+                    secret_text,
+                ),
+            ));
         }
         let t: TokenResponse = serde_json::from_slice(&r.body).map_err(|_| {
             Error::new(
@@ -379,6 +369,16 @@ fn client_assertion(pem_file: &Path, has_password: bool, client_id: &str, token_
     let jwt = jsonwebtoken::encode(&header, &claims, &key)
         .map_err(|e| bad(format!("cannot sign the client assertion: {e}")))?;
     Ok(SecretString::from(jwt))
+}
+
+/// An authentication failure that keeps what is known of the answer (status, request id, attempts).
+fn auth_failure(r: &Response, message: String) -> Error {
+    Error {
+        status: Some(r.status),
+        request_id: r.request_id.clone(),
+        attempts: r.attempts,
+        ..Error::new(ErrorKind::Unauthenticated, message)
+    }
 }
 
 #[cfg(test)]
