@@ -83,14 +83,7 @@ impl Cursor {
 }
 
 fn page_error(e: ErrorDto) -> PageDto {
-    PageDto {
-        records: Vec::new(),
-        continuation_token: String::new(),
-        request_id: String::new(),
-        duplicates: Vec::new(),
-        done: 1,
-        error: vec![e],
-    }
+    PageDto { error: vec![e], ..done_page() }
 }
 
 fn done_page() -> PageDto {
