@@ -47,11 +47,17 @@ async fn daily_is_the_sum_of_hourly_and_show_details_false_aggregates() {
     let summary = records_of(&collect_pages(c.pages(summary)).await.expect("summary"));
 
     assert!(daily.len() < hourly.len() / 10, "daily rows aggregate hours: {} vs {}", daily.len(), hourly.len());
-    assert!(summary.len() < daily.len(), "showDetails=false aggregates resources: {} vs {}", summary.len(), daily.len());
+    assert!(
+        summary.len() < daily.len(),
+        "showDetails=false aggregates resources: {} vs {}",
+        summary.len(),
+        daily.len()
+    );
     for r in &daily {
         assert_eq!(r.usage_end_time - r.usage_start_time, Duration::days(1), "daily buckets are one UTC day");
     }
-    let sums = |rs: &[azs_usage_core::UsageRecord]| totals_of(rs).into_iter().map(|(k, (_, q))| (k, q)).collect::<Vec<_>>();
+    let sums =
+        |rs: &[azs_usage_core::UsageRecord]| totals_of(rs).into_iter().map(|(k, (_, q))| (k, q)).collect::<Vec<_>>();
     assert_eq!(sums(&daily), sums(&hourly), "daily quantities are the exact sums of the hourly ones");
     assert_eq!(sums(&summary), sums(&hourly), "showDetails=false keeps the exact sums");
     emu.shutdown().await;
@@ -75,11 +81,19 @@ async fn tenant_api_reads_its_own_subscription_only() {
     let mut pq = provider_query(&info, Granularity::Hourly);
     pq.subscriber_id = Some(own.clone());
     let via_provider = records_of(&collect_pages(admin_view.pages(pq)).await.expect("provider, one subscriber"));
-    assert_eq!(sorted_keys(&records), sorted_keys(&via_provider), "tenant API and provider API with subscriberId agree");
+    assert_eq!(
+        sorted_keys(&records),
+        sorted_keys(&via_provider),
+        "tenant API and provider API with subscriberId agree"
+    );
 
-    let err = collect_pages(c.pages(UsageQuery::new(Api::Tenant, other, start, end))).await.expect_err("another tenant's subscription");
+    let err = collect_pages(c.pages(UsageQuery::new(Api::Tenant, other, start, end)))
+        .await
+        .expect_err("another tenant's subscription");
     assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
-    let err = collect_pages(c.pages(provider_query(&info, Granularity::Daily))).await.expect_err("tenant on the provider API");
+    let err = collect_pages(c.pages(provider_query(&info, Granularity::Daily)))
+        .await
+        .expect_err("tenant on the provider API");
     assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
     emu.shutdown().await;
 }
@@ -122,17 +136,32 @@ async fn concurrent_split_equals_sequential_in_a_deterministic_order() {
     let emu = start(small_config()).await;
     let info = emu.info().clone();
     let c = client(admin_options(&info)).await;
-    let sequential = records_of(&collect_pages(c.pages(provider_query(&info, Granularity::Hourly))).await.expect("sequential"));
+    let sequential =
+        records_of(&collect_pages(c.pages(provider_query(&info, Granularity::Hourly))).await.expect("sequential"));
     let plan = || SplitPlan { subscribers: Vec::new(), window: Some(Duration::hours(7)), concurrency: 4 };
-    let split1 = records_of(&collect_pages(c.pages_split(provider_query(&info, Granularity::Hourly), plan())).await.expect("split"));
-    let split2 = records_of(&collect_pages(c.pages_split(provider_query(&info, Granularity::Hourly), plan())).await.expect("split again"));
+    let split1 = records_of(
+        &collect_pages(c.pages_split(provider_query(&info, Granularity::Hourly), plan())).await.expect("split"),
+    );
+    let split2 = records_of(
+        &collect_pages(c.pages_split(provider_query(&info, Granularity::Hourly), plan())).await.expect("split again"),
+    );
     assert_eq!(sorted_keys(&split1), sorted_keys(&sequential), "same records as the sequential pull");
     assert_eq!(split1, split2, "same order every time");
 
     let subscribers: Vec<String> = info.tenants.iter().flat_map(|t| t.subscription_ids.clone()).collect();
     let by_subscriber = SplitPlan { subscribers: subscribers.clone(), window: None, concurrency: 3 };
-    let split3 = records_of(&collect_pages(c.pages_split(provider_query(&info, Granularity::Hourly), by_subscriber)).await.expect("per subscriber"));
-    let tenant_keys: Vec<String> = sorted_keys(&sequential.iter().filter(|r| subscribers.iter().any(|s| s.eq_ignore_ascii_case(&r.subscription_id))).cloned().collect::<Vec<_>>());
+    let split3 = records_of(
+        &collect_pages(c.pages_split(provider_query(&info, Granularity::Hourly), by_subscriber))
+            .await
+            .expect("per subscriber"),
+    );
+    let tenant_keys: Vec<String> = sorted_keys(
+        &sequential
+            .iter()
+            .filter(|r| subscribers.iter().any(|s| s.eq_ignore_ascii_case(&r.subscription_id)))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
     assert_eq!(sorted_keys(&split3), tenant_keys, "per-subscriber split covers exactly those subscribers");
     emu.shutdown().await;
 }

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use azs_usage_core::{parse_time, Api, Credential, ErrorKind, Granularity, UsageQuery};
+use azs_usage_core::{Api, Credential, ErrorKind, Granularity, UsageQuery, parse_time};
 use azs_usage_tests::*;
 use base64::Engine;
 use chrono::{DateTime, Duration as Span, Utc};
@@ -31,7 +31,10 @@ fn q(api: Api, sub: &str, start: DateTime<Utc>, end: DateTime<Utc>, g: Granulari
 /// A client for an endpoint where nothing listens: a query that reaches the network fails with
 /// Transport, so InvalidInput proves the query was refused before any request.
 async fn offline_client() -> azs_usage_core::UsageClient {
-    let mut o = azs_usage_core::ClientOptions::new(url::Url::parse("http://127.0.0.1:9/").expect("url"), Credential::Token("t".to_string().into()));
+    let mut o = azs_usage_core::ClientOptions::new(
+        url::Url::parse("http://127.0.0.1:9/").expect("url"),
+        Credential::Token("t".to_string().into()),
+    );
     o.retry = azs_usage_core::RetryPolicy { max_retries: 0, ..quick_retry() };
     client(o).await
 }
@@ -52,7 +55,11 @@ async fn invalid_queries_are_refused_before_any_request_naming_the_rule() {
     let cases: Vec<(&str, UsageQuery, &str)> = vec![
         ("reversed", q(Api::Tenant, SUB, day(2, 0), day(1, 0), d), "not before end"),
         ("empty range", q(Api::Tenant, SUB, day(2, 0), day(2, 0), d), "not before end"),
-        ("hourly start off the hour", q(Api::Tenant, SUB, day(1, 0) + Span::minutes(30), day(2, 0), h), "not on the hour"),
+        (
+            "hourly start off the hour",
+            q(Api::Tenant, SUB, day(1, 0) + Span::minutes(30), day(2, 0), h),
+            "not on the hour",
+        ),
         ("hourly end with seconds", q(Api::Tenant, SUB, day(1, 0), day(2, 0) + Span::seconds(1), h), "not on the hour"),
         ("daily start at 01:00", q(Api::Provider, SUB, day(1, 1), day(2, 0), d), "00:00Z"),
         ("daily end at noon", q(Api::Provider, SUB, day(1, 0), day(2, 12), d), "00:00Z"),
@@ -81,7 +88,11 @@ fn unparsable_times_and_granularities_are_named() {
     for text in ["2026-13-01", "yesterday", "", "2026-11-01T25:00:00Z", "2026-02-30", "2026-11-01T10:00:00"] {
         let err = parse_time(text).expect_err(text);
         assert_eq!(err.kind, ErrorKind::InvalidInput);
-        assert!(err.message.contains(&format!("'{text}'")) && err.message.contains("ISO 8601"), "names the text: {}", err.message);
+        assert!(
+            err.message.contains(&format!("'{text}'")) && err.message.contains("ISO 8601"),
+            "names the text: {}",
+            err.message
+        );
     }
     assert!(parse_time("2026-11-01T10:00:00").expect_err("no zone").message.contains("no time zone"));
     // (3 cases)
@@ -116,7 +127,8 @@ async fn unrecognised_continuation_tokens_are_rejected_naming_the_token() {
     // A token of a different query (one subscriber) is not valid for this one.
     let mut other = provider_hourly(&info);
     other.subscriber_id = Some(info.tenants[0].subscription_ids[0].clone());
-    let foreign = collect_pages(c.pages(other)).await.expect("other query")[0].continuation_token.clone().expect("token");
+    let foreign =
+        collect_pages(c.pages(other)).await.expect("other query")[0].continuation_token.clone().expect("token");
     // (6 cases)
     let cases: Vec<(&str, String)> = vec![
         ("garbage", "garbage!!".to_string()),
@@ -151,19 +163,32 @@ fn valid_page() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_a_proxy_might_send_are_decode_errors_naming_what_was_received() {
     let page = valid_page();
-    let html = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>";
+    let html =
+        "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>";
     // (status, content type, body, expected kind, text the message must contain) — 10 cases
     type Case = (u16, Option<&'static str>, Vec<u8>, ErrorKind, &'static str);
     let cases: Vec<Case> = vec![
         (200, Some("application/json"), br#"{"value":[{"properties":"#.to_vec(), ErrorKind::Decode, "application/json"),
         (200, Some("text/html"), html.as_bytes().to_vec(), ErrorKind::Decode, "text/html"),
         (200, Some("application/json"), page.as_bytes()[..page.len() - 40].to_vec(), ErrorKind::Decode, "bytes"),
-        (200, Some("application/xml"), b"<UsageAggregates><value/></UsageAggregates>".to_vec(), ErrorKind::Decode, "application/xml"),
+        (
+            200,
+            Some("application/xml"),
+            b"<UsageAggregates><value/></UsageAggregates>".to_vec(),
+            ErrorKind::Decode,
+            "application/xml",
+        ),
         (200, Some("application/json"), Vec::new(), ErrorKind::Decode, "0 bytes"),
         (200, None, b"not json at all".to_vec(), ErrorKind::Decode, "(none)"),
         (200, Some("application/json"), br#"{"items":[]}"#.to_vec(), ErrorKind::Decode, "no 'value' array"),
         (200, Some("application/json"), page.replace("1.5", "\"lots\"").into_bytes(), ErrorKind::Decode, "quantity"),
-        (200, Some("application/json"), page.replace("2026-10-01T00:00:00+00:00", "first of October").into_bytes(), ErrorKind::Decode, "usageStartTime"),
+        (
+            200,
+            Some("application/json"),
+            page.replace("2026-10-01T00:00:00+00:00", "first of October").into_bytes(),
+            ErrorKind::Decode,
+            "usageStartTime",
+        ),
         (502, Some("text/html"), html.as_bytes().to_vec(), ErrorKind::Service, "text/html"),
     ];
     for (status, ct, body, kind, needle) in cases {
@@ -172,16 +197,24 @@ async fn bodies_a_proxy_might_send_are_decode_errors_naming_what_was_received() 
         let mut o = azs_usage_core::ClientOptions::new(url, Credential::Token("t".to_string().into()));
         o.retry = azs_usage_core::RetryPolicy { max_retries: 1, ..quick_retry() };
         let c = client(o).await;
-        let err = collect_pages(c.pages(q(Api::Tenant, SUB, day(1, 0), day(2, 0), Granularity::Daily))).await.expect_err(&shown);
+        let err = collect_pages(c.pages(q(Api::Tenant, SUB, day(1, 0), day(2, 0), Granularity::Daily)))
+            .await
+            .expect_err(&shown);
         assert_eq!(err.kind, kind, "{status} {ct:?} {shown}: {err}");
-        assert!(err.message.contains(needle), "{status} {ct:?} {shown}: names what was received ({needle}): {}", err.message);
+        assert!(
+            err.message.contains(needle),
+            "{status} {ct:?} {shown}: names what was received ({needle}): {}",
+            err.message
+        );
         assert_eq!(err.status, Some(status), "{shown}");
         server.abort();
     }
     // The same valid page under a lax content type is still read (tolerated, not a case of failure).
     let (url, server) = canned_server(200, Some("text/plain"), page.clone().into_bytes()).await;
     let c = client(azs_usage_core::ClientOptions::new(url, Credential::Token("t".to_string().into()))).await;
-    let pages = collect_pages(c.pages(q(Api::Tenant, SUB, day(1, 0), day(2, 0), Granularity::Daily))).await.expect("valid JSON as text/plain");
+    let pages = collect_pages(c.pages(q(Api::Tenant, SUB, day(1, 0), day(2, 0), Granularity::Daily)))
+        .await
+        .expect("valid JSON as text/plain");
     assert_eq!(records_of(&pages).len(), 2);
     server.abort();
 }
@@ -193,7 +226,9 @@ async fn a_ten_year_hourly_range_pages_without_hanging() {
     let c = client(admin_options(&info)).await;
     let (_, end) = seeded_range();
     let huge = q(Api::Provider, &info.provider_subscription_id, end - Span::days(3650), end, Granularity::Hourly);
-    let first: Vec<_> = tokio::time::timeout(Duration::from_secs(20), c.pages(huge).take(3).collect::<Vec<_>>()).await.expect("no hang");
+    let first: Vec<_> = tokio::time::timeout(Duration::from_secs(20), c.pages(huge).take(3).collect::<Vec<_>>())
+        .await
+        .expect("no hang");
     assert_eq!(first.len(), 3);
     for p in first {
         let p = p.expect("a page of a 10-year range");
@@ -210,7 +245,8 @@ async fn non_ascii_tags_come_back_intact() {
     let sub = info.tenants[0].subscription_ids[0].clone();
     let (_, end) = seeded_range();
     let hour = end - Span::hours(30);
-    let uri = format!("/subscriptions/{sub}/resourceGroups/Gruppe-Ü/providers/Microsoft.Compute/virtualMachines/vm-日本");
+    let uri =
+        format!("/subscriptions/{sub}/resourceGroups/Gruppe-Ü/providers/Microsoft.Compute/virtualMachines/vm-日本");
     let body = serde_json::json!([{
         "subscriptionId": sub, "meterId": "6DAB500F-A4FD-49C4-956D-229BB9C8C793",
         "usageStartTime": hour.format("%Y-%m-%dT%H:%M:%SZ").to_string(), "reportedTime": (hour + Span::hours(2)).format("%Y-%m-%dT%H:%M:%SZ").to_string(),

@@ -20,16 +20,16 @@ use futures::StreamExt;
 /// (11 cases)
 const SPECS: &[(&str, u64, u64)] = &[
     // (spec, least faults fired, least client retries)
-    ("429=0:every=3", 10, 10),                                          // throttling burst, Retry-After: 0
-    ("429=0:next=6", 6, 6),                                             // six 429s in a row on the first page
-    ("503:next=5", 5, 5),                                               // a burst of 503 without Retry-After
-    ("503:every=3", 10, 10),                                            // every third request fails
-    ("503=0:0.3,seed=5", 5, 5),                                         // 503 with Retry-After: 0, at random
-    ("504:every=4", 8, 8),                                              // gateway timeouts on the large query
-    ("504:next=3,503:every=5", 5, 5),                                   // gateway timeouts, then 503s
-    ("drop:every=4", 8, 8),                                             // connection dropped mid-body
-    ("drop:0.2,seed=9", 5, 5),                                          // dropped at random
-    ("delay=15:every=2,drop:every=5", 10, 5),                           // slow answers and drops
+    ("429=0:every=3", 10, 10),                // throttling burst, Retry-After: 0
+    ("429=0:next=6", 6, 6),                   // six 429s in a row on the first page
+    ("503:next=5", 5, 5),                     // a burst of 503 without Retry-After
+    ("503:every=3", 10, 10),                  // every third request fails
+    ("503=0:0.3,seed=5", 5, 5),               // 503 with Retry-After: 0, at random
+    ("504:every=4", 8, 8),                    // gateway timeouts on the large query
+    ("504:next=3,503:every=5", 5, 5),         // gateway timeouts, then 503s
+    ("drop:every=4", 8, 8),                   // connection dropped mid-body
+    ("drop:0.2,seed=9", 5, 5),                // dropped at random
+    ("delay=15:every=2,drop:every=5", 10, 5), // slow answers and drops
     ("429=0:0.1,503:0.1,504:0.05,drop:0.1,delay=10:0.1,seed=11", 8, 5), // everything, seeded
 ];
 
@@ -48,12 +48,14 @@ async fn every_fault_spec_ends_with_exactly_the_stores_records() {
         let mut o = admin_options(&info);
         o.events = Some(hook);
         let c = client(o).await;
-        let pages = collect_pages(c.pages(provider_hourly(&info))).await.unwrap_or_else(|e| panic!("{spec}: pull fails: {e}"));
+        let pages =
+            collect_pages(c.pages(provider_hourly(&info))).await.unwrap_or_else(|e| panic!("{spec}: pull fails: {e}"));
         let records = records_of(&pages);
         let (_, fired) = fault_counters(&info).await;
         set_faults(&info, "").await;
         assert!(fired >= *min_fired, "{spec}: at least {min_fired} faults injected, got {fired}");
-        let retries = log.lock().expect("log").iter().filter(|e| matches!(e, ClientEvent::RetryWait { .. })).count() as u64;
+        let retries =
+            log.lock().expect("log").iter().filter(|e| matches!(e, ClientEvent::RetryWait { .. })).count() as u64;
         assert!(retries >= *min_retries, "{spec}: the client retried ({retries} waits for {fired} faults)");
         assert!(pages.iter().all(|p| p.duplicates.is_empty()), "{spec}: no duplicate keys reported");
         lost += count as i64 - records.len() as i64;
@@ -96,7 +98,12 @@ async fn slow_answers_beyond_the_request_timeout_are_retried() {
     let mut q = provider_hourly(&info);
     q.subscriber_id = Some(info.tenants[0].subscription_ids[0].clone());
     let records = records_of(&collect_pages(c.pages(q.clone())).await.expect("pull through timeouts"));
-    let timeouts = log.lock().expect("log").iter().filter(|e| matches!(e, ClientEvent::RetryWait { reason, .. } if reason.contains("request failed"))).count();
+    let timeouts = log
+        .lock()
+        .expect("log")
+        .iter()
+        .filter(|e| matches!(e, ClientEvent::RetryWait { reason, .. } if reason.contains("request failed")))
+        .count();
     set_faults(&info, "").await;
     assert!(timeouts >= 1, "at least one request timed out and was retried");
     let clean = records_of(&collect_pages(client(admin_options(&info)).await.pages(q)).await.expect("clean"));
@@ -193,7 +200,8 @@ async fn a_concurrent_split_under_faults_equals_the_sequential_pull() {
     let sequential = records_of(&collect_pages(c.pages(provider_hourly(&info))).await.expect("sequential"));
     set_faults(&info, "503:every=3,drop:every=5,429=0:0.1,seed=4").await;
     let plan = SplitPlan { subscribers: Vec::new(), window: Some(chrono::Duration::hours(9)), concurrency: 4 };
-    let split = records_of(&collect_pages(c.pages_split(provider_hourly(&info), plan)).await.expect("split under faults"));
+    let split =
+        records_of(&collect_pages(c.pages_split(provider_hourly(&info), plan)).await.expect("split under faults"));
     let (_, fired) = fault_counters(&info).await;
     set_faults(&info, "").await;
     assert!(fired >= 10, "faults were injected ({fired})");
@@ -246,10 +254,17 @@ async fn failing_token_and_metadata_endpoints_are_retried() {
 async fn an_exhausted_retry_budget_reports_everything_needed_to_resume_without_loss() {
     let emu = start(small_config()).await;
     let info = emu.info().clone();
-    let clean = records_of(&collect_pages(client(admin_options(&info)).await.pages(provider_hourly(&info))).await.expect("clean"));
+    let clean = records_of(
+        &collect_pages(client(admin_options(&info)).await.pages(provider_hourly(&info))).await.expect("clean"),
+    );
     // Pages 1-4 succeed, then 503 on every request: a budget of 2 retries runs out on page 5.
     set_faults(&info, "delay=0:next=4,503=0").await;
-    let budget = RetryPolicy { max_retries: 2, initial_backoff: Duration::from_millis(1), max_backoff: Duration::from_millis(5), max_elapsed: Duration::from_secs(10) };
+    let budget = RetryPolicy {
+        max_retries: 2,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(5),
+        max_elapsed: Duration::from_secs(10),
+    };
     let c = client(admin_options_with(&info, budget)).await;
     let mut pages = c.pages(provider_hourly(&info));
     let mut first = Vec::new();
@@ -265,7 +280,11 @@ async fn an_exhausted_retry_budget_reports_everything_needed_to_resume_without_l
     assert_eq!(err.status, Some(503));
     assert_eq!(err.code.as_deref(), Some("ServiceUnavailable"), "{err:?}");
     let rid = err.request_id.clone().expect("request id of the last answer");
-    assert!(err.message.contains(&rid) && err.message.contains("3 attempt"), "message names attempts and request id: {}", err.message);
+    assert!(
+        err.message.contains(&rid) && err.message.contains("3 attempt"),
+        "message names attempts and request id: {}",
+        err.message
+    );
     assert_eq!(err.resume_token, first[3].continuation_token, "resume token = last page delivered");
 
     set_faults(&info, "").await;

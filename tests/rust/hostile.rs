@@ -53,7 +53,11 @@ fn get(target: &str, headers: &[(&str, String)]) -> Vec<u8> {
 }
 
 fn with_body(method: &str, target: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
-    let mut r = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len()).into_bytes();
+    let mut r = format!(
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    )
+    .into_bytes();
     for (k, v) in headers {
         r.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
     }
@@ -69,13 +73,21 @@ async fn hostile_requests_never_get_a_500_and_the_emulator_keeps_serving() {
     let addr = emu.local_addr();
     let admin = admin_token(&info).await;
     let (start_t, end_t) = seeded_range();
-    let p = format!("/subscriptions/{}/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates", info.provider_subscription_id);
-    let q = format!("api-version=2015-06-01-preview&reportedStartTime={}&reportedEndTime={}&aggregationGranularity=Hourly", iso(start_t), iso(end_t));
+    let p = format!(
+        "/subscriptions/{}/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates",
+        info.provider_subscription_id
+    );
+    let q = format!(
+        "api-version=2015-06-01-preview&reportedStartTime={}&reportedEndTime={}&aggregationGranularity=Hourly",
+        iso(start_t),
+        iso(end_t)
+    );
     let auth = vec![("Authorization", format!("Bearer {admin}"))];
     let big = "A".repeat(100 * 1024);
     let many_params: String = (0..10_000).map(|i| format!("&p{i}=v{i}")).collect();
     let forged_none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJyb2xlIjoiYWRtaW4iLCJleHAiOjQxMDI0NDQ4MDB9.";
-    let forged_sig = format!("{}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", admin.rsplit_once('.').map_or("x", |(head, _)| head));
+    let forged_sig =
+        format!("{}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", admin.rsplit_once('.').map_or("x", |(head, _)| head));
     let many_headers: Vec<(&str, String)> = (0..90).map(|i| ("X-Junk", format!("value-{i}"))).collect();
     let url = |extra: &str| format!("{p}?{q}{extra}");
 
@@ -164,10 +176,15 @@ async fn a_tenant_never_reads_another_tenants_records() {
     let other = info.tenants[1].subscription_ids[0].clone();
     let prov = info.provider_subscription_id.clone();
     let (start_t, end_t) = seeded_range();
-    let q = format!("api-version=2015-06-01-preview&reportedStartTime={}&reportedEndTime={}&aggregationGranularity=Hourly", iso(start_t), iso(end_t));
+    let q = format!(
+        "api-version=2015-06-01-preview&reportedStartTime={}&reportedEndTime={}&aggregationGranularity=Hourly",
+        iso(start_t),
+        iso(end_t)
+    );
     let base = info.endpoint.trim_end_matches('/').to_string();
     let tenant_api = |sub: &str| format!("{base}/subscriptions/{sub}/providers/Microsoft.Commerce/usageAggregates?{q}");
-    let provider_api = |sub: &str, ns: &str| format!("{base}/subscriptions/{sub}/providers/{ns}/subscriberUsageAggregates?{q}");
+    let provider_api =
+        |sub: &str, ns: &str| format!("{base}/subscriptions/{sub}/providers/{ns}/subscriberUsageAggregates?{q}");
     let (before, _) = store_totals(&info, start_t, end_t).await;
 
     // (name, method, URL, body) — 17 attempts, each must be refused with no record in the answer.
@@ -180,8 +197,18 @@ async fn a_tenant_never_reads_another_tenants_records() {
         ("provider subscription on the tenant API", "GET", tenant_api(&prov), ""),
         ("provider API", "GET", provider_api(&prov, "Microsoft.Commerce.Admin"), ""),
         ("provider API, legacy namespace", "GET", provider_api(&prov, "Microsoft.Commerce"), ""),
-        ("provider API with subscriberId", "GET", format!("{}&subscriberId={other}", provider_api(&prov, "Microsoft.Commerce.Admin")), ""),
-        ("provider API on the own subscription", "GET", format!("{}&subscriberId={own}", provider_api(&own, "Microsoft.Commerce.Admin")), ""),
+        (
+            "provider API with subscriberId",
+            "GET",
+            format!("{}&subscriberId={other}", provider_api(&prov, "Microsoft.Commerce.Admin")),
+            "",
+        ),
+        (
+            "provider API on the own subscription",
+            "GET",
+            format!("{}&subscriberId={own}", provider_api(&own, "Microsoft.Commerce.Admin")),
+            "",
+        ),
         ("other subscription's details", "GET", format!("{base}/subscriptions/{other}?api-version=2015-01-01"), ""),
         ("stats", "GET", format!("{base}/_emulator/stats"), ""),
         ("stats of the other subscription", "GET", format!("{base}/_emulator/stats?subscriptionId={other}"), ""),
@@ -202,28 +229,65 @@ async fn a_tenant_never_reads_another_tenants_records() {
         let status = r.status().as_u16();
         let text = r.text().await.unwrap_or_default();
         assert!(matches!(status, 403 | 404), "{name}: refused, got {status}: {}", &text[..text.len().min(200)]);
-        assert!(!text.contains("\"value\"") && !text.contains("\"totals\"") && !text.contains("\"rules\""), "{name}: no data in the answer: {text}");
+        assert!(
+            !text.contains("\"value\"") && !text.contains("\"totals\"") && !text.contains("\"rules\""),
+            "{name}: no data in the answer: {text}"
+        );
         assert!(!text.contains("usageStartTime"), "{name}: no usage record in the answer");
     }
 
     // The subscription list shows only the tenant's own subscriptions.
-    let subs: serde_json::Value = http.get(format!("{base}/subscriptions?api-version=2015-01-01")).bearer_auth(&tenant).send().await.expect("list").json().await.expect("JSON");
-    let ids: Vec<String> = subs["value"].as_array().expect("value").iter().map(|s| s["subscriptionId"].as_str().unwrap_or_default().to_lowercase()).collect();
-    assert!(!ids.is_empty() && ids.iter().all(|id| info.tenants[0].subscription_ids.iter().any(|s| s.eq_ignore_ascii_case(id))), "own subscriptions only: {ids:?}");
+    let subs: serde_json::Value = http
+        .get(format!("{base}/subscriptions?api-version=2015-01-01"))
+        .bearer_auth(&tenant)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("JSON");
+    let ids: Vec<String> = subs["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .map(|s| s["subscriptionId"].as_str().unwrap_or_default().to_lowercase())
+        .collect();
+    assert!(
+        !ids.is_empty()
+            && ids.iter().all(|id| info.tenants[0].subscription_ids.iter().any(|s| s.eq_ignore_ascii_case(id))),
+        "own subscriptions only: {ids:?}"
+    );
 
     // subscriberId on the tenant API is ignored: still only the tenant's own records.
     let c = client(tenant_options(&info, 0)).await;
     let mut own_q = azs_usage_core::UsageQuery::new(azs_usage_core::Api::Tenant, own.clone(), start_t, end_t);
     own_q.granularity = azs_usage_core::Granularity::Hourly;
-    let r: serde_json::Value = http.get(format!("{}&subscriberId={other}", tenant_api(&own))).bearer_auth(&tenant).send().await.expect("own").json().await.expect("JSON");
+    let r: serde_json::Value = http
+        .get(format!("{}&subscriberId={other}", tenant_api(&own)))
+        .bearer_auth(&tenant)
+        .send()
+        .await
+        .expect("own")
+        .json()
+        .await
+        .expect("JSON");
     let rows = r["value"].as_array().expect("value");
-    assert!(!rows.is_empty() && rows.iter().all(|v| v["properties"]["subscriptionId"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(&own))), "own records only");
+    assert!(
+        !rows.is_empty()
+            && rows
+                .iter()
+                .all(|v| v["properties"]["subscriptionId"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(&own))),
+        "own records only"
+    );
 
     // Another tenant's continuation token does not open its pull to us.
     let other_client = client(tenant_options(&info, 1)).await;
     let mut other_q = azs_usage_core::UsageQuery::new(azs_usage_core::Api::Tenant, other.clone(), start_t, end_t);
     other_q.granularity = azs_usage_core::Granularity::Hourly;
-    let other_token = collect_pages(other_client.pages(other_q)).await.expect("tenant 1 pulls its own")[0].continuation_token.clone().expect("token");
+    let other_token = collect_pages(other_client.pages(other_q)).await.expect("tenant 1 pulls its own")[0]
+        .continuation_token
+        .clone()
+        .expect("token");
     own_q.continuation_token = Some(other_token);
     let err = collect_pages(c.pages(own_q)).await.expect_err("a foreign token");
     assert_eq!(err.kind, azs_usage_core::ErrorKind::Rejected, "{err}");
@@ -234,7 +298,15 @@ async fn a_tenant_never_reads_another_tenants_records() {
     let records = records_of(&collect_pages(admin.pages(provider_hourly(&info))).await.expect("admin pull"));
     let after = assert_matches_store(&info, &records, "after the tenant's attempts").await;
     assert_eq!(before, after);
-    let faults: serde_json::Value = http.get(format!("{base}/_emulator/faults")).bearer_auth(admin_token(&info).await).send().await.expect("faults").json().await.expect("JSON");
+    let faults: serde_json::Value = http
+        .get(format!("{base}/_emulator/faults"))
+        .bearer_auth(admin_token(&info).await)
+        .send()
+        .await
+        .expect("faults")
+        .json()
+        .await
+        .expect("JSON");
     assert!(!faults.to_string().contains("503"), "the tenant's fault spec was not installed: {faults}");
     emu.shutdown().await;
 }

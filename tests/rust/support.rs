@@ -9,8 +9,8 @@ use azs_usage_core::{ClientOptions, Credential, Error, MeterCatalog, Page, Retry
 use azs_usage_emulator::store::StoreLocation;
 use azs_usage_emulator::{EmulatorConfig, ReadyInfo, RunningEmulator};
 use chrono::{DateTime, TimeZone, Utc};
-use futures::stream::BoxStream;
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use rust_decimal::Decimal;
 use url::Url;
 
@@ -75,7 +75,11 @@ pub fn tenant_options(info: &ReadyInfo, index: usize) -> ClientOptions {
     let t = &info.tenants[index];
     options(
         &info.tenant_endpoint,
-        Credential::ClientSecret { tenant: Some(t.tenant_id.clone()), client_id: t.client_id.clone(), secret: secret(&t.client_secret) },
+        Credential::ClientSecret {
+            tenant: Some(t.tenant_id.clone()),
+            client_id: t.client_id.clone(),
+            secret: secret(&t.client_secret),
+        },
     )
 }
 
@@ -111,7 +115,10 @@ pub fn totals_of(records: &[UsageRecord]) -> BTreeMap<(String, String), (u64, De
 
 /// A stable text key per record, to compare pulls as multisets.
 pub fn record_key(r: &UsageRecord) -> String {
-    format!("{}|{}|{}|{}|{}|{}", r.subscription_id, r.meter_id, r.resource_uri, r.usage_start_time, r.usage_end_time, r.quantity)
+    format!(
+        "{}|{}|{}|{}|{}|{}",
+        r.subscription_id, r.meter_id, r.resource_uri, r.usage_start_time, r.usage_end_time, r.quantity
+    )
 }
 
 /// Sorted record keys (multiset view of a pull).
@@ -185,7 +192,12 @@ pub fn seeded_range() -> (DateTime<Utc>, DateTime<Utc>) {
 /// The provider API, Hourly, over [`seeded_range`].
 pub fn provider_hourly(info: &ReadyInfo) -> azs_usage_core::UsageQuery {
     let (start, end) = seeded_range();
-    let mut q = azs_usage_core::UsageQuery::new(azs_usage_core::Api::Provider, info.provider_subscription_id.clone(), start, end);
+    let mut q = azs_usage_core::UsageQuery::new(
+        azs_usage_core::Api::Provider,
+        info.provider_subscription_id.clone(),
+        start,
+        end,
+    );
     q.granularity = azs_usage_core::Granularity::Hourly;
     q
 }
@@ -202,7 +214,8 @@ pub async fn set_faults(info: &ReadyInfo, spec: &str) {
 pub async fn fault_counters(info: &ReadyInfo) -> (u64, u64) {
     let token = admin_token(info).await;
     let url = format!("{}/_emulator/faults", info.endpoint.trim_end_matches('/'));
-    let v: serde_json::Value = http().get(url).bearer_auth(token).send().await.expect("faults GET").json().await.expect("faults JSON");
+    let v: serde_json::Value =
+        http().get(url).bearer_auth(token).send().await.expect("faults GET").json().await.expect("faults JSON");
     (v["usageRequests"].as_u64().unwrap_or_default(), v["fired"].as_u64().unwrap_or_default())
 }
 
@@ -215,7 +228,12 @@ pub async fn assert_matches_store(info: &ReadyInfo, records: &[UsageRecord], wha
     let keys = sorted_keys(records);
     let repeated: Vec<&String> = keys.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).take(3).collect();
     assert!(repeated.is_empty(), "{what}: records repeated: {repeated:?}");
-    assert_eq!(records.len() as u64, count, "{what}: every record of the store, once (lost = {})", count as i64 - records.len() as i64);
+    assert_eq!(
+        records.len() as u64,
+        count,
+        "{what}: every record of the store, once (lost = {})",
+        count as i64 - records.len() as i64
+    );
     assert_eq!(totals_of(records), store, "{what}: per subscription and meter, counts and exact sums agree");
     count
 }
@@ -257,7 +275,11 @@ pub fn raw_http() -> reqwest::Client {
 
 /// A loopback server that answers every request with `status`, `content_type` (if any) and
 /// `body`: a stand-in for a broken proxy in front of the usage service. Returns its base URL.
-pub async fn canned_server(status: u16, content_type: Option<&'static str>, body: Vec<u8>) -> (Url, tokio::task::JoinHandle<()>) {
+pub async fn canned_server(
+    status: u16,
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
+) -> (Url, tokio::task::JoinHandle<()>) {
     use axum::http::{HeaderValue, StatusCode};
     use axum::response::IntoResponse;
     let body = Arc::new(body);

@@ -60,14 +60,18 @@ pub fn resolve(args: &ConnectionArgs, provider: bool) -> Result<Connection, Fail
     }
     let tls = TlsOptions { extra_ca_file: args.ca_file.clone(), insecure: args.insecure };
     if args.insecure {
-        eprintln!("azs-usage: warning: --insecure: TLS certificates are not verified; anyone on the path can read the token and the data");
+        eprintln!(
+            "azs-usage: warning: --insecure: TLS certificates are not verified; anyone on the path can read the token and the data"
+        );
     }
 
     let (endpoint, credential, subscription, tls) = match &args.emulator {
         Some(path) => from_ready_file(path, args, provider, tls)?,
         None => {
             let endpoint = args.endpoint.clone().ok_or_else(|| {
-                Failure::bad_input("no endpoint: pass --endpoint https://management.{region}.{fqdn} (or --emulator READY_FILE)")
+                Failure::bad_input(
+                    "no endpoint: pass --endpoint https://management.{region}.{fqdn} (or --emulator READY_FILE)",
+                )
             })?;
             (endpoint, credential_from_flags(args)?, args.subscription.clone(), tls)
         }
@@ -84,7 +88,9 @@ fn credential_from_flags(args: &ConnectionArgs) -> Result<Credential, Failure> {
     let secret = |s: &String| SecretString::from(s.clone());
     match (&args.token, &args.client_id, &args.client_secret, &args.certificate) {
         (Some(token), None, None, None) => Ok(Credential::Token(secret(token))),
-        (None, Some(id), Some(s), None) => Ok(Credential::ClientSecret { tenant: args.tenant.clone(), client_id: id.clone(), secret: secret(s) }),
+        (None, Some(id), Some(s), None) => {
+            Ok(Credential::ClientSecret { tenant: args.tenant.clone(), client_id: id.clone(), secret: secret(s) })
+        }
         (None, Some(id), None, Some(pem)) => Ok(Credential::Certificate {
             tenant: args.tenant.clone(),
             client_id: id.clone(),
@@ -102,7 +108,12 @@ fn credential_from_flags(args: &ConnectionArgs) -> Result<Credential, Failure> {
 
 type Resolved = (String, Credential, Option<String>, TlsOptions);
 
-fn from_ready_file(path: &Path, args: &ConnectionArgs, provider: bool, mut tls: TlsOptions) -> Result<Resolved, Failure> {
+fn from_ready_file(
+    path: &Path,
+    args: &ConnectionArgs,
+    provider: bool,
+    mut tls: TlsOptions,
+) -> Result<Resolved, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::bad_input(format!("cannot read the emulator ready file {}: {e}", path.display())))?;
     let ready: ReadyFile = serde_json::from_str(&text)
@@ -118,7 +129,8 @@ fn from_ready_file(path: &Path, args: &ConnectionArgs, provider: bool, mut tls: 
     match &args.as_tenant {
         None => {
             let endpoint = if provider { ready.admin_endpoint } else { ready.tenant_endpoint };
-            let subscription = args.subscription.clone().or_else(|| provider.then(|| ready.provider_subscription_id.clone()));
+            let subscription =
+                args.subscription.clone().or_else(|| provider.then(|| ready.provider_subscription_id.clone()));
             Ok((endpoint, credential(&ready.admin), subscription, tls))
         }
         Some(name) => {

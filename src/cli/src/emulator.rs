@@ -37,7 +37,11 @@ pub async fn run(args: EmulatorArgs) -> Result<(), Failure> {
     let running = azs_usage_emulator::start(config)
         .await
         .map_err(|e| Failure::bad_input(format!("cannot start the emulator: {e:#}")))?;
-    eprintln!("azs-usage: emulator listening on {} ({} records); Ctrl+C stops it", running.url(), running.info().records);
+    eprintln!(
+        "azs-usage: emulator listening on {} ({} records); Ctrl+C stops it",
+        running.url(),
+        running.info().records
+    );
     shutdown_signal().await;
     running.shutdown().await;
     Ok(())
@@ -47,7 +51,7 @@ pub async fn run(args: EmulatorArgs) -> Result<(), Failure> {
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
+        use tokio::signal::unix::{SignalKind, signal};
         if let Ok(mut term) = signal(SignalKind::terminate()) {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}

@@ -21,7 +21,14 @@ struct MeterRow<'a> {
 
 impl<'a> From<&'a Meter> for MeterRow<'a> {
     fn from(m: &'a Meter) -> Self {
-        MeterRow { id: &m.id, name: &m.name, unit: &m.unit, category: &m.category, deprecated: m.deprecated, notes: &m.notes }
+        MeterRow {
+            id: &m.id,
+            name: &m.name,
+            unit: &m.unit,
+            category: &m.category,
+            deprecated: m.deprecated,
+            notes: &m.notes,
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use azs_usage_core::{UsageRecord, FIELD_NAMES};
+use azs_usage_core::{FIELD_NAMES, UsageRecord};
 
 use crate::args::Format;
 

@@ -5,12 +5,12 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use azs_usage_core::query::parse_time;
 use azs_usage_core::client::ClientEvent;
+use azs_usage_core::query::parse_time;
 use azs_usage_core::{Api, Error, Granularity, Page, SplitPlan, UsageClient, UsageQuery};
 use chrono::{DateTime, Duration as Span, DurationRound, Utc};
-use futures::stream::BoxStream;
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::PullArgs;
@@ -31,7 +31,9 @@ const DEFAULT_DAYS: i64 = 30;
 pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Failure> {
     let provider = target == Target::Provider;
     if !provider && !args.subscriber.is_empty() {
-        return Err(Failure::bad_input("--subscriber is for subscriber-usage (the provider API); usage reads the one --subscription"));
+        return Err(Failure::bad_input(
+            "--subscriber is for subscriber-usage (the provider API); usage reads the one --subscription",
+        ));
     }
     let granularity: Granularity = args.granularity.parse()?;
     let now = Utc::now();
@@ -135,7 +137,9 @@ async fn drive(
             let target = path.map(|p| format!(" to {}", p.display())).unwrap_or_default();
             eprintln!("azs-usage: {written} records in {page_count} pages{target} ({})", rate(written, elapsed));
             if duplicates > 0 {
-                eprintln!("azs-usage: warning: {duplicates} records repeated a (subscription, meter, resource, start, end) key seen earlier; kept as sent (run with -v for the keys)");
+                eprintln!(
+                    "azs-usage: warning: {duplicates} records repeated a (subscription, meter, resource, start, end) key seen earlier; kept as sent (run with -v for the keys)"
+                );
             }
             if let (Some(_), Some(token)) = (max_records, resume.as_ref()) {
                 eprintln!("azs-usage: stopped at --max-records; continue with --continuation-token '{token}'");
@@ -145,7 +149,9 @@ async fn drive(
         Some(mut failure) => {
             let partial = writer.abandon().ok().flatten();
             if let Some(p) = partial {
-                failure.message.push_str(&format!("\n{written} records fetched before the failure are in {}", p.display()));
+                failure
+                    .message
+                    .push_str(&format!("\n{written} records fetched before the failure are in {}", p.display()));
             }
             // Only a pull that got somewhere, or that may succeed when rerun, has a place to resume.
             let worth_resuming = written > 0 || matches!(failure.code, ExitCode::Service | ExitCode::Interrupted);

@@ -13,8 +13,7 @@ use chrono::{DurationRound, Utc};
 
 mod common;
 
-use common::{cli, emulator, iso, Emulator};
-
+use common::{Emulator, cli, emulator, iso};
 
 fn window() -> (String, String) {
     let end = Utc::now().duration_trunc(chrono::Duration::hours(1)).expect("hour");
@@ -25,7 +24,20 @@ fn window() -> (String, String) {
 fn real_token(emu: &Emulator) -> String {
     let (start, end) = window();
     let out = cli()
-        .args(["subscriber-usage", "--granularity", "hourly", "--start", &start, "--end", &end, "--max-records", "1", "--format", "ndjson", "--emulator"])
+        .args([
+            "subscriber-usage",
+            "--granularity",
+            "hourly",
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "--max-records",
+            "1",
+            "--format",
+            "ndjson",
+            "--emulator",
+        ])
         .arg(&emu.ready)
         .output()
         .expect("runs");
@@ -92,10 +104,30 @@ fn every_bad_input_exits_cleanly_naming_the_problem() {
         ("subscriber-usage", s(&["--start", "2026-13-01", "@E"]), 2, "--start"),
         ("subscriber-usage", s(&["--start", "yesterday", "@E"]), 2, "'yesterday'"),
         ("subscriber-usage", s(&["--end", "2026-11-01T10:00:00", "@E"]), 2, "no time zone"),
-        ("subscriber-usage", s(&["--start", "2026-10-01T10:30:00Z", "--end", "2026-10-02T00:00:00Z", "@E"]), 2, "00:00Z"),
-        ("subscriber-usage", s(&["--granularity", "hourly", "--start", "2026-10-01T10:30:00Z", "--end", "2026-10-02T00:00:00Z", "@E"]), 2, "not on the hour"),
-        ("subscriber-usage", s(&["--start", "2026-10-02T00:00:00Z", "--end", "2026-10-01T00:00:00Z", "@E"]), 2, "not before end"),
-        ("subscriber-usage", s(&["--start", "2026-10-02T00:00:00Z", "--end", "2026-10-02T00:00:00Z", "@E"]), 2, "not before end"),
+        (
+            "subscriber-usage",
+            s(&["--start", "2026-10-01T10:30:00Z", "--end", "2026-10-02T00:00:00Z", "@E"]),
+            2,
+            "00:00Z",
+        ),
+        (
+            "subscriber-usage",
+            s(&["--granularity", "hourly", "--start", "2026-10-01T10:30:00Z", "--end", "2026-10-02T00:00:00Z", "@E"]),
+            2,
+            "not on the hour",
+        ),
+        (
+            "subscriber-usage",
+            s(&["--start", "2026-10-02T00:00:00Z", "--end", "2026-10-01T00:00:00Z", "@E"]),
+            2,
+            "not before end",
+        ),
+        (
+            "subscriber-usage",
+            s(&["--start", "2026-10-02T00:00:00Z", "--end", "2026-10-02T00:00:00Z", "@E"]),
+            2,
+            "not before end",
+        ),
         ("subscriber-usage", s(&["--end", "2099-01-01T00:00:00Z", "@E"]), 2, "future"),
         ("usage", s(&["--start", "", "@E"]), 2, "--start"),
         // granularity and GUIDs
@@ -110,8 +142,27 @@ fn every_bad_input_exits_cleanly_naming_the_problem() {
         ("subscriber-usage", s(&["@W", "--continuation-token", "garbage!!", "@E"]), 2, "continuationToken"),
         ("subscriber-usage", s(&["@W", "--continuation-token", &truncated, "@E"]), 2, "continuationToken"),
         ("subscriber-usage", s(&["@W", "--continuation-token", &forged, "@E"]), 2, "continuationToken"),
-        ("subscriber-usage", s(&["--granularity", "daily", "--continuation-token", &token, "@E"]), 2, "continuationToken"),
-        ("subscriber-usage", s(&["@W", "--subscriber", &sub, "--subscriber", &emu.info.tenants[1].subscription_ids[0], "--continuation-token", &token, "@E"]), 2, "continuation token"),
+        (
+            "subscriber-usage",
+            s(&["--granularity", "daily", "--continuation-token", &token, "@E"]),
+            2,
+            "continuationToken",
+        ),
+        (
+            "subscriber-usage",
+            s(&[
+                "@W",
+                "--subscriber",
+                &sub,
+                "--subscriber",
+                &emu.info.tenants[1].subscription_ids[0],
+                "--continuation-token",
+                &token,
+                "@E",
+            ]),
+            2,
+            "continuation token",
+        ),
         // files
         ("subscriber-usage", s(&["--meters-file", &missing, "@E"]), 2, "cannot read meter file"),
         ("subscriber-usage", s(&["--meters-file", &meters_garbage, "@E"]), 2, "meters.json"),
@@ -122,11 +173,32 @@ fn every_bad_input_exits_cleanly_naming_the_problem() {
         ("subscriber-usage", s(&["--emulator", &ready_not_json]), 2, "is not an emulator ready file"),
         ("subscriber-usage", s(&["--emulator", &ready_wrong_shape]), 2, "is not an emulator ready file"),
         ("subscriber-usage", s(&["--emulator", &missing]), 2, "cannot read the emulator ready file"),
-        ("subscriber-usage", vec!["--emulator".into(), ready.clone(), "-o".into(), wrong_dir.clone()], 2, "cannot create the output file"),
+        (
+            "subscriber-usage",
+            vec!["--emulator".into(), ready.clone(), "-o".into(), wrong_dir.clone()],
+            2,
+            "cannot create the output file",
+        ),
         // flags
         ("usage", s(&["--as-tenant", "nobody", "@E"]), 2, "no tenant 'nobody'"),
         ("usage", s(&["--as-tenant", "contoso"]), 2, "--emulator"),
-        ("usage", s(&["--endpoint", "http://127.0.0.1:9", "--token", "t", "--client-id", "c", "--client-secret", "x", "--subscription", &sub]), 2, "conflicting credentials"),
+        (
+            "usage",
+            s(&[
+                "--endpoint",
+                "http://127.0.0.1:9",
+                "--token",
+                "t",
+                "--client-id",
+                "c",
+                "--client-secret",
+                "x",
+                "--subscription",
+                &sub,
+            ]),
+            2,
+            "conflicting credentials",
+        ),
         ("usage", s(&["--endpoint", "not a url", "--token", "t", "--subscription", &sub]), 2, "not a URL"),
         ("usage", s(&["--endpoint", "ftp://127.0.0.1/", "--token", "t", "--subscription", &sub]), 2, "http(s)"),
         ("subscriber-usage", s(&["--concurrency", "0", "@E"]), 2, "--concurrency"),
@@ -171,7 +243,15 @@ fn a_ten_year_hourly_range_is_bounded_by_max_records() {
     let end = Utc::now().duration_trunc(chrono::Duration::hours(1)).expect("hour");
     let started = Instant::now();
     let run = cli()
-        .args(["subscriber-usage", "--granularity", "hourly", "--start", &iso(end - chrono::Duration::days(3650)), "--end", &iso(end)])
+        .args([
+            "subscriber-usage",
+            "--granularity",
+            "hourly",
+            "--start",
+            &iso(end - chrono::Duration::days(3650)),
+            "--end",
+            &iso(end),
+        ])
         .args(["--max-records", "250", "--emulator"])
         .arg(&emu.ready)
         .arg("-o")
@@ -204,7 +284,18 @@ fn non_ascii_tags_survive_the_csv() {
     let out = dir.path().join("tags.csv");
     let (start, end) = window();
     cli()
-        .args(["subscriber-usage", "--granularity", "hourly", "--start", &start, "--end", &end, "--subscriber", &sub, "--emulator"])
+        .args([
+            "subscriber-usage",
+            "--granularity",
+            "hourly",
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "--subscriber",
+            &sub,
+            "--emulator",
+        ])
         .arg(&emu.ready)
         .arg("-o")
         .arg(&out)
@@ -212,10 +303,19 @@ fn non_ascii_tags_survive_the_csv() {
         .success();
     let mut rdr = csv::Reader::from_path(&out).expect("csv");
     let header: Vec<String> = rdr.headers().expect("header").iter().map(String::from).collect();
-    let col = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name)).unwrap_or_else(|| panic!("column {name} in {header:?}"));
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .unwrap_or_else(|| panic!("column {name} in {header:?}"))
+    };
     let (uri_col, tags_col) = (col("ResourceUri"), col("Tags"));
     let row = rdr.records().map(|r| r.expect("row")).find(|r| r[uri_col] == uri).expect("the ingested row, URI intact");
-    assert!(row[tags_col].contains("Büro-Ä1") && row[tags_col].contains("開発"), "UTF-8 kept in the file: {}", &row[tags_col]);
+    assert!(
+        row[tags_col].contains("Büro-Ä1") && row[tags_col].contains("開発"),
+        "UTF-8 kept in the file: {}",
+        &row[tags_col]
+    );
     let tags = azs_usage_core::StringMap::parse_text(&row[tags_col]);
     assert_eq!(tags.get("Kostenstelle"), Some("Büro-Ä1"));
     assert_eq!(tags.get("部署"), Some("開発"));

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 mod common;
 
-use common::{cli, emulator, iso, Emulator};
+use common::{Emulator, cli, emulator, iso};
 
 /// Rows of a CSV file (header excluded) and its header.
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -25,11 +25,21 @@ fn window() -> (DateTime<Utc>, DateTime<Utc>) {
     (end - chrono::Duration::days(4), end)
 }
 
-
 fn hourly_pull(emu: &Emulator, out: &Path) -> assert_cmd::assert::Assert {
     let (start, end) = window();
     cli()
-        .args(["subscriber-usage", "--granularity", "hourly", "--concurrency", "1", "--start", &iso(start), "--end", &iso(end), "--emulator"])
+        .args([
+            "subscriber-usage",
+            "--granularity",
+            "hourly",
+            "--concurrency",
+            "1",
+            "--start",
+            &iso(start),
+            "--end",
+            &iso(end),
+            "--emulator",
+        ])
         .arg(&emu.ready)
         .arg("--output")
         .arg(out)
@@ -73,13 +83,21 @@ fn provider_pull_writes_the_schema_and_matches_the_store() {
 #[test]
 fn json_and_ndjson_carry_the_same_records_with_the_schema_names() {
     let emu = emulator(&[]);
-    let json = cli().args(["usage", "--as-tenant", "contoso", "--format", "json", "--emulator"]).arg(&emu.ready).assert().success();
+    let json = cli()
+        .args(["usage", "--as-tenant", "contoso", "--format", "json", "--emulator"])
+        .arg(&emu.ready)
+        .assert()
+        .success();
     let value: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).expect("valid JSON array");
     let records = value.as_array().expect("array");
     assert!(!records.is_empty());
     let keys: Vec<&String> = records[0].as_object().expect("object").keys().collect();
     assert_eq!(keys, azs_usage_core::FIELD_NAMES.to_vec().iter().collect::<Vec<_>>(), "JSON keys in schema order");
-    let nd = cli().args(["usage", "--as-tenant", "contoso", "--format", "ndjson", "--emulator"]).arg(&emu.ready).assert().success();
+    let nd = cli()
+        .args(["usage", "--as-tenant", "contoso", "--format", "ndjson", "--emulator"])
+        .arg(&emu.ready)
+        .assert()
+        .success();
     let lines = String::from_utf8(nd.get_output().stdout.clone()).expect("utf-8");
     assert_eq!(lines.lines().count(), records.len());
 }
@@ -101,7 +119,12 @@ fn a_failure_mid_pull_keeps_a_partial_file_and_resumes_without_loss_or_repeat() 
         .stderr(predicate::str::contains("--continuation-token"));
     assert!(!out.exists(), "the target is written only when complete");
     let stderr = String::from_utf8_lossy(&failed.get_output().stderr).to_string();
-    let token = stderr.split("--continuation-token '").nth(1).and_then(|t| t.split('\'').next()).expect("token printed").to_string();
+    let token = stderr
+        .split("--continuation-token '")
+        .nth(1)
+        .and_then(|t| t.split('\'').next())
+        .expect("token printed")
+        .to_string();
     let partial = dir.path().join("usage.csv.partial");
     let (_, first) = read_csv(&partial);
     assert_eq!(first.len(), 300, "three whole pages before the 4th request failed");
@@ -153,7 +176,11 @@ fn bad_input_exits_2_with_a_message_naming_the_problem_and_writes_nothing() {
             .stderr(predicate::str::contains(*needle));
         assert!(!out.exists(), "nothing written for {args:?}");
     }
-    cli().args(["usage", "--endpoint", "http://127.0.0.1:9", "--subscription", "x"]).assert().code(2).stderr(predicate::str::contains("credential"));
+    cli()
+        .args(["usage", "--endpoint", "http://127.0.0.1:9", "--subscription", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("credential"));
 }
 
 #[test]

@@ -79,7 +79,11 @@ pub fn page_body(n: usize) -> Vec<u8> {
                 );
                 let info = r#"{"ServiceType":"Standard_D2_v2","ImageType":null,"Publisher":"MicrosoftWindowsServer","Offer":"WindowsServer","Sku":"2019-Datacenter"}"#;
                 let inst = instance_data(&uri, TAGS[i % TAGS.len()], info);
-                if i % 5 == 2 { record(WINDOWS_VM, hour, &inst, "2.0") } else { record(VM_SIZE_HOURS, hour, &inst, "1.0") }
+                if i % 5 == 2 {
+                    record(WINDOWS_VM, hour, &inst, "2.0")
+                } else {
+                    record(VM_SIZE_HOURS, hour, &inst, "1.0")
+                }
             }
             3 => {
                 let uri = format!(

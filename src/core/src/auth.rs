@@ -4,8 +4,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::parse::describe_body;
-use crate::retry::{describe_status, Body, Response, Sender};
+use crate::retry::{Body, Response, Sender, describe_status};
 
 /// How the client authenticates. `Debug` never shows a secret.
 #[derive(Clone)]
@@ -148,9 +148,10 @@ impl Authenticator {
         };
         let mut state = self.state.lock().await;
         if let Some(t) = &state.token
-            && Instant::now() < t.refresh_at {
-                return Ok(Some(t.value.clone()));
-            }
+            && Instant::now() < t.refresh_at
+        {
+            return Ok(Some(t.value.clone()));
+        }
         if state.discovery.is_none() {
             state.discovery = Some(self.discover().await?);
         }
@@ -192,7 +193,11 @@ impl Authenticator {
         parse_metadata(&r.body).map_err(|why| {
             Error::new(
                 ErrorKind::Unauthenticated,
-                format!("the metadata endpoint {} answered without {why}; {}", url.path(), describe_body(&r.body, r.content_type())),
+                format!(
+                    "the metadata endpoint {} answered without {why}; {}",
+                    url.path(),
+                    describe_body(&r.body, r.content_type())
+                ),
             )
         })
     }
@@ -237,7 +242,10 @@ impl Authenticator {
         let t: TokenResponse = serde_json::from_slice(&r.body).map_err(|_| {
             Error::new(
                 ErrorKind::Unauthenticated,
-                format!("the token endpoint {token_url} answered without an access_token (content-type {})", r.content_type().unwrap_or("(none)")),
+                format!(
+                    "the token endpoint {token_url} answered without an access_token (content-type {})",
+                    r.content_type().unwrap_or("(none)")
+                ),
             )
         })?;
         let lifetime = t.lifetime(started).unwrap_or(Duration::from_secs(3600));
@@ -256,7 +264,11 @@ fn parse_metadata(body: &[u8]) -> std::result::Result<Discovery, &'static str> {
         other => other,
     };
     let auth = v.get("authentication").ok_or("an 'authentication' section")?;
-    let login = auth.get("loginEndpoint").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or("authentication.loginEndpoint")?;
+    let login = auth
+        .get("loginEndpoint")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or("authentication.loginEndpoint")?;
     let audience = auth
         .get("audiences")
         .and_then(Value::as_array)
@@ -301,7 +313,12 @@ fn token_error_text(body: &[u8]) -> Option<String> {
     let desc = v.get("error_description").and_then(Value::as_str);
     match (err, desc) {
         (None, None) => None,
-        (e, d) => Some(format!("{}{}{}", e.unwrap_or(""), if e.is_some() && d.is_some() { ": " } else { "" }, d.unwrap_or(""))),
+        (e, d) => Some(format!(
+            "{}{}{}",
+            e.unwrap_or(""),
+            if e.is_some() && d.is_some() { ": " } else { "" },
+            d.unwrap_or("")
+        )),
     }
 }
 
@@ -338,10 +355,9 @@ fn client_assertion(pem_file: &Path, has_password: bool, client_id: &str, token_
             pem_file.display()
         )));
     }
-    let cert = rustls_pemfile::certs(&mut text.as_bytes())
-        .next()
-        .and_then(|c| c.ok())
-        .ok_or_else(|| bad(format!("certificate file {} holds no '-----BEGIN CERTIFICATE-----' block", pem_file.display())))?;
+    let cert = rustls_pemfile::certs(&mut text.as_bytes()).next().and_then(|c| c.ok()).ok_or_else(|| {
+        bad(format!("certificate file {} holds no '-----BEGIN CERTIFICATE-----' block", pem_file.display()))
+    })?;
     let key_pem = ["PRIVATE KEY", "RSA PRIVATE KEY"]
         .iter()
         .find_map(|label| {
@@ -352,8 +368,9 @@ fn client_assertion(pem_file: &Path, has_password: bool, client_id: &str, token_
             Some(&text[s..e])
         })
         .ok_or_else(|| bad(format!("certificate file {} holds no RSA private key block", pem_file.display())))?;
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(key_pem.as_bytes())
-        .map_err(|e| bad(format!("certificate file {}: the private key is not a usable RSA key ({e})", pem_file.display())))?;
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(key_pem.as_bytes()).map_err(|e| {
+        bad(format!("certificate file {}: the private key is not a usable RSA key ({e})", pem_file.display()))
+    })?;
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.x5t = Some(URL_SAFE_NO_PAD.encode(Sha1::digest(cert.as_ref())));
     let now = chrono::Utc::now().timestamp();
@@ -389,7 +406,11 @@ mod tests {
     fn debug_redacts_secrets() {
         let creds = [
             Credential::Token(SecretString::from("tok-SECRET-1")),
-            Credential::ClientSecret { tenant: Some("t".into()), client_id: "app".into(), secret: SecretString::from("tok-SECRET-2") },
+            Credential::ClientSecret {
+                tenant: Some("t".into()),
+                client_id: "app".into(),
+                secret: SecretString::from("tok-SECRET-2"),
+            },
             Credential::Certificate {
                 tenant: None,
                 client_id: "app".into(),
@@ -412,7 +433,10 @@ mod tests {
         let adfs = Discovery { login_endpoint: "https://adfs.x/adfs/".into(), audience: "a".into(), adfs: true };
         assert_eq!(adfs.token_url(None).unwrap().as_str(), "https://adfs.x/adfs/oauth2/token");
         let aad = Discovery { login_endpoint: "https://login.windows.net/".into(), audience: "a".into(), adfs: false };
-        assert_eq!(aad.token_url(Some("contoso.onmicrosoft.com")).unwrap().as_str(), "https://login.windows.net/contoso.onmicrosoft.com/oauth2/token");
+        assert_eq!(
+            aad.token_url(Some("contoso.onmicrosoft.com")).unwrap().as_str(),
+            "https://login.windows.net/contoso.onmicrosoft.com/oauth2/token"
+        );
         let e = aad.token_url(None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unauthenticated);
         assert!(e.message.contains("tenant"), "{}", e.message);
@@ -468,7 +492,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("azs-auth-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("enc.pem");
-        std::fs::write(&f, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n").unwrap();
+        std::fs::write(&f, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")
+            .unwrap();
         let e = client_assertion(&f, false, "app", "https://t/oauth2/token").unwrap_err();
         assert!(e.message.contains("not supported") && e.message.contains("openssl"), "{}", e.message);
         let _ = std::fs::remove_dir_all(&dir);

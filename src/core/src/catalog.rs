@@ -45,11 +45,7 @@ pub struct MeterCatalog {
 
 /// The lookup key of a meter id: lower-case, no dashes, no braces, no surrounding spaces.
 pub(crate) fn meter_key(id: &str) -> String {
-    id.trim()
-        .chars()
-        .filter(|c| !matches!(c, '-' | '{' | '}'))
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    id.trim().chars().filter(|c| !matches!(c, '-' | '{' | '}')).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 impl MeterCatalog {
@@ -94,15 +90,11 @@ impl MeterCatalog {
     /// `Id,Name,Unit,Category[,Deprecated,Notes]`. Returns how many meters were read. On error
     /// the catalog is unchanged.
     pub fn load_file(&mut self, path: &Path) -> Result<usize> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::invalid(format!("cannot read meter file {}: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid(format!("cannot read meter file {}: {e}", path.display())))?;
         let name = path.display().to_string();
-        let meters = if text.trim_start().starts_with('[') {
-            parse_json(&text, &name)?
-        } else {
-            parse_csv(&text, &name)?
-        };
+        let meters =
+            if text.trim_start().starts_with('[') { parse_json(&text, &name)? } else { parse_csv(&text, &name)? };
         let n = meters.len();
         meters.into_iter().for_each(|m| self.insert(m));
         Ok(n)
@@ -139,7 +131,8 @@ fn parse_json(text: &str, name: &str) -> Result<Vec<Meter>> {
 }
 
 fn parse_csv(text: &str, name: &str) -> Result<Vec<Meter>> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut rdr =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     // Column positions, from the header when there is one, else the documented order.
     let mut cols = [Some(0), Some(1), Some(2), Some(3), Some(4), Some(5)];
     let mut out = Vec::new();
@@ -208,7 +201,9 @@ mod tests {
         assert_eq!(c.meters().filter(|m| !m.id.is_empty()).count(), 84);
         assert_eq!(c.index.len(), 84, "ids must be unique");
         // Every GUID of §5 and §5.1 in the doc is findable (checked against the doc when present).
-        if let Ok(doc) = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/docs/usage-api.md")) {
+        if let Ok(doc) =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/docs/usage-api.md"))
+        {
             let start = doc.find("## 5. Meter table").unwrap_or(0);
             let end = doc.find("#### 5.2").unwrap_or(doc.len());
             let mut found = 0;
@@ -230,7 +225,10 @@ mod tests {
     fn lookup_ignores_case_and_dashes() {
         let c = MeterCatalog::builtin();
         let vm = c.lookup("6dab500f-a4fd-49c4-956d-229bb9c8c793").unwrap();
-        assert_eq!((vm.name.as_str(), vm.unit.as_str(), vm.category.as_str()), ("VM size hours", "VM hours", "Compute"));
+        assert_eq!(
+            (vm.name.as_str(), vm.unit.as_str(), vm.category.as_str()),
+            ("VM size hours", "VM hours", "Compute")
+        );
         assert_eq!(c.lookup("6DAB500FA4FD49C4956D229BB9C8C793"), Some(vm));
         assert_eq!(c.lookup("{6DAB500F-A4FD-49C4-956D-229BB9C8C793}"), Some(vm));
         let ip = c.lookup("f271a8a3-88c4-4d93-956a-063e1d2fa80b").unwrap();

@@ -6,24 +6,24 @@ use std::time::Duration;
 
 use std::collections::HashSet;
 
-use futures::stream::{self, BoxStream};
 use futures::StreamExt;
+use futures::stream::{self, BoxStream};
 use percent_encoding::percent_decode_str;
 use reqwest::Method;
 use serde::Deserialize;
 use url::Url;
 
 use crate::auth::{Authenticator, Credential};
-use crate::catalog::{meter_key, MeterCatalog};
+use crate::catalog::{MeterCatalog, meter_key};
 use crate::error::{Error, ErrorKind, Result};
-use crate::parse::{describe_body, parse_error_body, parse_page, peek_page, ParsedPage};
-use crate::record::format_instant;
-use crate::retry::{describe_status, Body, Response, Sender};
-use crate::tls::build_http_client;
+use crate::parse::{ParsedPage, describe_body, parse_error_body, parse_page, peek_page};
 use crate::query::UsageQuery;
 use crate::record::UsageRecord;
+use crate::record::format_instant;
 use crate::retry::RetryPolicy;
+use crate::retry::{Body, Response, Sender, describe_status};
 use crate::tls::TlsOptions;
+use crate::tls::build_http_client;
 
 /// Everything the client needs to connect.
 #[derive(Clone)]
@@ -162,7 +162,10 @@ impl UsageClient {
     /// Builds the HTTP/TLS stack. Authentication is discovered lazily on the first request.
     pub async fn connect(options: ClientOptions) -> Result<UsageClient> {
         let endpoint = options.endpoint;
-        if !matches!(endpoint.scheme(), "http" | "https") || endpoint.host_str().is_none() || endpoint.cannot_be_a_base() {
+        if !matches!(endpoint.scheme(), "http" | "https")
+            || endpoint.host_str().is_none()
+            || endpoint.cannot_be_a_base()
+        {
             return Err(Error::invalid(format!(
                 "endpoint '{endpoint}' is not an http(s) URL; use the stamp's ARM endpoint, e.g. \
                  https://adminmanagement.local.azurestack.external"
@@ -305,7 +308,13 @@ impl UsageClient {
         loop {
             let r = self.get_ok(&url).await?;
             let list: WireList = serde_json::from_slice(&r.body).map_err(|e| {
-                Error::new(ErrorKind::Decode, format!("the subscription list is not understood ({e}); {}", describe_body(&r.body, r.content_type())))
+                Error::new(
+                    ErrorKind::Decode,
+                    format!(
+                        "the subscription list is not understood ({e}); {}",
+                        describe_body(&r.body, r.content_type())
+                    ),
+                )
             })?;
             out.extend(list.value.into_iter().map(|s| Subscription {
                 subscription_id: s.subscription_id,
@@ -352,11 +361,14 @@ impl UsageClient {
     /// A `nextLink` is followed as sent, but only to the endpoint's own scheme, host and port, so
     /// the bearer token is never sent elsewhere.
     fn check_next_link(&self, link: &str) -> Result<Url> {
-        let u = Url::parse(link.trim()).or_else(|_| self.inner.endpoint.join(link.trim())).map_err(|e| {
-            Error::new(ErrorKind::Decode, format!("the service sent an invalid nextLink ({e})"))
-        })?;
+        let u = Url::parse(link.trim())
+            .or_else(|_| self.inner.endpoint.join(link.trim()))
+            .map_err(|e| Error::new(ErrorKind::Decode, format!("the service sent an invalid nextLink ({e})")))?;
         let ep = &self.inner.endpoint;
-        if u.scheme() != ep.scheme() || u.host_str() != ep.host_str() || u.port_or_known_default() != ep.port_or_known_default() {
+        if u.scheme() != ep.scheme()
+            || u.host_str() != ep.host_str()
+            || u.port_or_known_default() != ep.port_or_known_default()
+        {
             return Err(Error::new(
                 ErrorKind::Service,
                 format!(
@@ -435,9 +447,19 @@ fn status_error(r: &Response, url: &Url) -> Error {
     let detail = describe_status(r);
     let (kind, advice) = match r.status {
         400 => (ErrorKind::Rejected, "the service rejected the query; fix the parameter it names".to_string()),
-        401 => (ErrorKind::Unauthenticated, "the token was refused; check the credential, tenant and that the endpoint matches the token audience".to_string()),
-        403 => (ErrorKind::PermissionDenied, "the identity lacks a role on the subscription (Reader, Contributor or Owner is needed)".to_string()),
-        404 => (ErrorKind::Rejected, format!("nothing at {}; check the endpoint (admin vs tenant ARM) and the subscription id", url.path())),
+        401 => (
+            ErrorKind::Unauthenticated,
+            "the token was refused; check the credential, tenant and that the endpoint matches the token audience"
+                .to_string(),
+        ),
+        403 => (
+            ErrorKind::PermissionDenied,
+            "the identity lacks a role on the subscription (Reader, Contributor or Owner is needed)".to_string(),
+        ),
+        404 => (
+            ErrorKind::Rejected,
+            format!("nothing at {}; check the endpoint (admin vs tenant ARM) and the subscription id", url.path()),
+        ),
         s if s < 500 => (ErrorKind::Rejected, "the service rejected the request".to_string()),
         _ => (ErrorKind::Service, "the service failed".to_string()),
     };
@@ -520,8 +542,8 @@ pub(crate) fn duplicate_key(r: &UsageRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::{parse_time, Api};
-    use crate::testserver::{page_body, Canned, TestServer};
+    use crate::query::{Api, parse_time};
+    use crate::testserver::{Canned, TestServer, page_body};
     use futures::TryStreamExt;
     use secrecy::SecretString;
     use std::sync::Mutex;
@@ -605,7 +627,11 @@ mod tests {
     async fn follows_next_link_and_hands_out_tokens() {
         let path = format!("/subscriptions/{SUB}/providers/Microsoft.Commerce/usageAggregates");
         let server = TestServer::queue(vec![
-            Canned::json(200, page_body(0, 2, Some(&format!("{{base}}{path}?api-version=x&continuationToken=tok%2B1%3d%3d")))).header("x-ms-request-id", "rid-1"),
+            Canned::json(
+                200,
+                page_body(0, 2, Some(&format!("{{base}}{path}?api-version=x&continuationToken=tok%2B1%3d%3d"))),
+            )
+            .header("x-ms-request-id", "rid-1"),
             Canned::json(200, page_body(2, 2, Some(&format!("{{base}}{path}?api-version=x&continuationToken=tok2")))),
             Canned::json(200, page_body(4, 1, None)),
         ])
@@ -776,7 +802,8 @@ mod tests {
     async fn retries_transient_failures_honouring_retry_after() {
         let server = TestServer::queue(vec![
             Canned::json(503, r#"{"error":{"code":"ServiceUnavailable","message":"busy"}}"#).header("retry-after", "1"),
-            Canned::json(429, "").header("retry-after", &httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(4))),
+            Canned::json(429, "")
+                .header("retry-after", &httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(4))),
             Canned::json(200, page_body(0, 1, None)),
         ])
         .await;
@@ -815,14 +842,23 @@ mod tests {
         let (pages, err) = collect(client.pages(query())).await;
         assert!(err.is_none() && pages.len() == 2);
         assert!(started.elapsed() >= Duration::from_secs(1));
-        assert!(events.lock().unwrap().iter().any(|e| matches!(e, ClientEvent::RetryWait { reason, .. } if reason.contains("rate-limit"))));
+        assert!(
+            events
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|e| matches!(e, ClientEvent::RetryWait { reason, .. } if reason.contains("rate-limit")))
+        );
     }
 
     #[tokio::test]
     async fn gives_up_after_max_retries_with_a_useful_error() {
         let server = TestServer::start(|_| {
-            Canned::json(504, r#"{"error":{"code":"GatewayTimeout","message":"no response from Microsoft.Commerce.Admin"}}"#)
-                .header("x-ms-request-id", "rid-504")
+            Canned::json(
+                504,
+                r#"{"error":{"code":"GatewayTimeout","message":"no response from Microsoft.Commerce.Admin"}}"#,
+            )
+            .header("x-ms-request-id", "rid-504")
         })
         .await;
         let (client, _) = client_for(&server, Credential::Anonymous).await;
@@ -833,7 +869,11 @@ mod tests {
         assert_eq!(e.status, Some(504));
         assert_eq!(e.code.as_deref(), Some("GatewayTimeout"));
         assert_eq!(e.request_id.as_deref(), Some("rid-504"));
-        assert!(e.message.contains("gave up after 4 attempt") && e.message.contains("no response from"), "{}", e.message);
+        assert!(
+            e.message.contains("gave up after 4 attempt") && e.message.contains("no response from"),
+            "{}",
+            e.message
+        );
         assert_eq!(server.requests().len(), 4);
     }
 
@@ -971,7 +1011,14 @@ mod tests {
         let (client, _) = client_for(&server, Credential::Anonymous).await;
         let subs = client.list_subscriptions().await.unwrap();
         assert_eq!(subs.len(), 2);
-        assert_eq!(subs[1], Subscription { subscription_id: "b".into(), display_name: "Default Provider Subscription".into(), state: "Enabled".into() });
+        assert_eq!(
+            subs[1],
+            Subscription {
+                subscription_id: "b".into(),
+                display_name: "Default Provider Subscription".into(),
+                state: "Enabled".into()
+            }
+        );
         assert_eq!(client.default_subscription().await.unwrap(), "b");
         assert_eq!(client.default_subscription().await.unwrap(), "c");
         let e = client.default_subscription().await.unwrap_err();

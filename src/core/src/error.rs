@@ -51,7 +51,15 @@ pub struct Error {
 impl Error {
     /// A new error of `kind` with `message` and nothing else known.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), code: None, status: None, request_id: None, attempts: 0, resume_token: None }
+        Error {
+            kind,
+            message: message.into(),
+            code: None,
+            status: None,
+            request_id: None,
+            attempts: 0,
+            resume_token: None,
+        }
     }
 
     /// Shorthand for an [`ErrorKind::InvalidInput`] error.

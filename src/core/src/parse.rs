@@ -10,8 +10,8 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::catalog::MeterCatalog;
@@ -164,12 +164,13 @@ fn record_error(i: usize, what: &str) -> Error {
 fn build_record(i: usize, p: WireProps<'_>, catalog: &MeterCatalog) -> Result<UsageRecord> {
     let start = p.usage_start_time.as_deref().ok_or_else(|| record_error(i, "has no usageStartTime"))?;
     let end = p.usage_end_time.as_deref().ok_or_else(|| record_error(i, "has no usageEndTime"))?;
-    let usage_start_time =
-        parse_wire_time(start).ok_or_else(|| record_error(i, &format!("has an invalid usageStartTime '{}'", clip(start))))?;
+    let usage_start_time = parse_wire_time(start)
+        .ok_or_else(|| record_error(i, &format!("has an invalid usageStartTime '{}'", clip(start))))?;
     let usage_end_time =
         parse_wire_time(end).ok_or_else(|| record_error(i, &format!("has an invalid usageEndTime '{}'", clip(end))))?;
     let quantity = match &p.quantity {
-        Some(v) => parse_quantity(v).ok_or_else(|| record_error(i, &format!("has an invalid quantity {}", clip(&v.to_string()))))?,
+        Some(v) => parse_quantity(v)
+            .ok_or_else(|| record_error(i, &format!("has an invalid quantity {}", clip(&v.to_string()))))?,
         None => return Err(record_error(i, "has no quantity")),
     };
     let meter_id = p.meter_id.map(Cow::into_owned).unwrap_or_default();
@@ -260,7 +261,8 @@ fn parts_from_value(v: &Value) -> InstanceParts {
     let text = |keys: &[&str]| {
         keys.iter().find_map(|k| r.get(*k)).and_then(Value::as_str).map(str::to_owned).unwrap_or_default()
     };
-    let map = |keys: &[&str]| keys.iter().find_map(|k| r.get(*k)).map(|v| to_string_map(v.clone(), 0)).unwrap_or_default();
+    let map =
+        |keys: &[&str]| keys.iter().find_map(|k| r.get(*k)).map(|v| to_string_map(v.clone(), 0)).unwrap_or_default();
     InstanceParts {
         resource_uri: text(&["resourceUri", "ResourceUri", "resourceURI"]),
         location: text(&["location", "Location"]),
@@ -316,16 +318,18 @@ pub(crate) fn split_resource_uri(uri: &str) -> ResourceParts {
     let pos = |name: &str| segs.iter().position(|s| s.eq_ignore_ascii_case(name));
     if let Some(i) = pos("resourceGroups")
         && let Some(g) = segs.get(i + 1)
-            && !g.eq_ignore_ascii_case("providers") {
-                out.group = (*g).to_string();
-            }
+        && !g.eq_ignore_ascii_case("providers")
+    {
+        out.group = (*g).to_string();
+    }
     if let Some(p) = pos("providers")
-        && let Some(ns) = segs.get(p + 1) {
-            out.provider = (*ns).to_string();
-            let rest = &segs[(p + 2).min(segs.len())..];
-            out.rtype = rest.iter().step_by(2).copied().collect::<Vec<_>>().join("/");
-            out.name = rest.iter().skip(1).step_by(2).copied().collect::<Vec<_>>().join("/");
-        }
+        && let Some(ns) = segs.get(p + 1)
+    {
+        out.provider = (*ns).to_string();
+        let rest = &segs[(p + 2).min(segs.len())..];
+        out.rtype = rest.iter().step_by(2).copied().collect::<Vec<_>>().join("/");
+        out.name = rest.iter().skip(1).step_by(2).copied().collect::<Vec<_>>().join("/");
+    }
     out
 }
 
@@ -416,7 +420,10 @@ mod tests {
 
     #[test]
     fn peek_reads_the_link_and_whether_records_follow() {
-        assert_eq!(peek_page(br#"{"value":[{"a":1},{"b":[2]}],"nextLink":"https://h/x?continuationToken=t"}"#), Some((Some("https://h/x?continuationToken=t".into()), true)));
+        assert_eq!(
+            peek_page(br#"{"value":[{"a":1},{"b":[2]}],"nextLink":"https://h/x?continuationToken=t"}"#),
+            Some((Some("https://h/x?continuationToken=t".into()), true))
+        );
         assert_eq!(peek_page(br#"{"value":[],"nextLink":"https://h/x"}"#), Some((Some("https://h/x".into()), false)));
         assert_eq!(peek_page(br#"{"value":[{}],"nextLink":"  "}"#), Some((None, true)));
         assert_eq!(peek_page(br#"{"value":[{}]}"#), Some((None, true)));
@@ -509,7 +516,8 @@ mod tests {
 
     #[test]
     fn additional_info_values_as_text() {
-        let inner = format!(r#"{{{URI},"additionalInfo":{{"n":null,"i":5,"f":1.50,"b":true,"o":{{"x":[1, "y"]}},"s":"t"}}}}"#);
+        let inner =
+            format!(r#"{{{URI},"additionalInfo":{{"n":null,"i":5,"f":1.50,"b":true,"o":{{"x":[1, "y"]}},"s":"t"}}}}"#);
         let r = one(&page_with(&inner, "1", "x"));
         let m: Vec<_> = r.additional_info.iter().collect();
         assert_eq!(m, vec![("n", ""), ("i", "5"), ("f", "1.50"), ("b", "true"), ("o", r#"{"x":[1,"y"]}"#), ("s", "t")]);
@@ -538,7 +546,11 @@ mod tests {
 
     #[test]
     fn meter_id_forms() {
-        for id in ["B5C15376-6C94-4FDD-B655-1A69D138ACA3", "b5c15376-6c94-4fdd-b655-1a69d138aca3", "B5C153766C944FDDB6551A69D138ACA3"] {
+        for id in [
+            "B5C15376-6C94-4FDD-B655-1A69D138ACA3",
+            "b5c15376-6c94-4fdd-b655-1a69d138aca3",
+            "B5C153766C944FDDB6551A69D138ACA3",
+        ] {
             let r = one(&page_with(&format!("{{{URI}}}"), "1", id));
             assert_eq!(r.meter_name, "PageBlobCapacity", "{id}");
             assert_eq!(r.meter_id, id, "kept as sent");
@@ -549,12 +561,28 @@ mod tests {
 
     #[test]
     fn resource_uri_forms() {
-        let p = split_resource_uri("/subscriptions/s/resourcegroups/RG1/providers/Microsoft.Storage/storageAccounts/sa01/blobServices/default");
-        assert_eq!(p, ResourceParts { group: "RG1".into(), provider: "Microsoft.Storage".into(), rtype: "storageAccounts/blobServices".into(), name: "sa01/default".into() });
+        let p = split_resource_uri(
+            "/subscriptions/s/resourcegroups/RG1/providers/Microsoft.Storage/storageAccounts/sa01/blobServices/default",
+        );
+        assert_eq!(
+            p,
+            ResourceParts {
+                group: "RG1".into(),
+                provider: "Microsoft.Storage".into(),
+                rtype: "storageAccounts/blobServices".into(),
+                name: "sa01/default".into()
+            }
+        );
         let p = split_resource_uri(r"\SUBSCRIPTIONS\s\RESOURCEGROUPS\g\PROVIDERS\Microsoft.Compute\disks\d1");
-        assert_eq!((p.group.as_str(), p.provider.as_str(), p.rtype.as_str(), p.name.as_str()), ("g", "Microsoft.Compute", "disks", "d1"));
+        assert_eq!(
+            (p.group.as_str(), p.provider.as_str(), p.rtype.as_str(), p.name.as_str()),
+            ("g", "Microsoft.Compute", "disks", "d1")
+        );
         let p = split_resource_uri("/subscriptions/s/providers/Microsoft.Web/sites");
-        assert_eq!((p.group.as_str(), p.provider.as_str(), p.rtype.as_str(), p.name.as_str()), ("", "Microsoft.Web", "sites", ""));
+        assert_eq!(
+            (p.group.as_str(), p.provider.as_str(), p.rtype.as_str(), p.name.as_str()),
+            ("", "Microsoft.Web", "sites", "")
+        );
         assert_eq!(split_resource_uri("garbage"), ResourceParts::default());
         assert_eq!(split_resource_uri(""), ResourceParts::default());
     }
@@ -590,7 +618,13 @@ mod tests {
         let html = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>proxy login</body></html>";
         let e = parse_page(html, Some("text/html; charset=utf-8"), &cat).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Decode);
-        assert!(e.message.contains("HTML") && e.message.contains("text/html") && e.message.contains("<!DOCTYPE html> <html>"), "{}", e.message);
+        assert!(
+            e.message.contains("HTML")
+                && e.message.contains("text/html")
+                && e.message.contains("<!DOCTYPE html> <html>"),
+            "{}",
+            e.message
+        );
 
         let full = page_with(&format!("{{{URI}}}"), "1", "x");
         let e = parse_page(&full[..full.len() / 2], Some("application/json"), &cat).unwrap_err();
@@ -606,7 +640,12 @@ mod tests {
         let long = vec![b'x'; 5000];
         let e = parse_page(&long, None, &cat).unwrap_err();
         assert!(e.message.len() < 400, "{}", e.message);
-        let e = parse_page(br#"{"value":[{"properties":{"usageStartTime":"2019-12-10T18:00:00Z","quantity":1}}]}"#, None, &cat).unwrap_err();
+        let e = parse_page(
+            br#"{"value":[{"properties":{"usageStartTime":"2019-12-10T18:00:00Z","quantity":1}}]}"#,
+            None,
+            &cat,
+        )
+        .unwrap_err();
         assert!(e.message.contains("#1") && e.message.contains("usageEndTime"), "{}", e.message);
     }
 

@@ -103,7 +103,8 @@ impl FromStr for Granularity {
             _ => Err(Error::invalid(format!(
                 "invalid granularity '{}': valid values are Daily and Hourly (any case)",
                 s.trim()
-            )).with_code(codes::INVALID_GRANULARITY)),
+            ))
+            .with_code(codes::INVALID_GRANULARITY)),
         }
     }
 }
@@ -135,7 +136,8 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     Err(Error::invalid(format!(
         "invalid time '{t}'{hint}: use ISO 8601 with 'Z' or an offset, e.g. 2024-05-01T13:00:00Z, \
          2024-05-01T06:00:00-07:00, or a date such as 2024-05-01 (= 00:00Z)"
-    )).with_code(codes::INVALID_TIME_RANGE))
+    ))
+    .with_code(codes::INVALID_TIME_RANGE))
 }
 
 fn is_guid(s: &str) -> bool {
@@ -167,20 +169,23 @@ impl UsageQuery {
                 "subscription id '{}' is not a GUID (rule: subscription id must be a GUID such as \
                  00000000-1111-2222-3333-444444444444; pass the subscription's id, not its name)",
                 self.subscription_id
-            )).with_code(codes::INVALID_SUBSCRIPTION_ID));
+            ))
+            .with_code(codes::INVALID_SUBSCRIPTION_ID));
         }
         if let Some(sub) = &self.subscriber_id {
             if self.api == Api::Tenant {
                 return Err(Error::invalid(
                     "a subscriber id only applies to the provider API (rule: subscriberId is provider-only); \
                      drop it or query the provider API",
-                ).with_code(codes::INVALID_SUBSCRIPTION_ID));
+                )
+                .with_code(codes::INVALID_SUBSCRIPTION_ID));
             }
             if !is_guid(sub.trim()) {
                 return Err(Error::invalid(format!(
                     "subscriber id '{sub}' is not a GUID (rule: subscriber id must be a tenant subscription GUID \
                      such as 00000000-1111-2222-3333-444444444444)"
-                )).with_code(codes::INVALID_SUBSCRIPTION_ID));
+                ))
+                .with_code(codes::INVALID_SUBSCRIPTION_ID));
             }
         }
         if self.start >= self.end {
@@ -195,7 +200,8 @@ impl UsageQuery {
                 "end {} is in the future (rule: end must not be after now, {}); pick an earlier end",
                 format_instant(&self.end),
                 format_instant(&now)
-            )).with_code(codes::INVALID_TIME_RANGE));
+            ))
+            .with_code(codes::INVALID_TIME_RANGE));
         }
         for (what, t) in [("start", self.start), ("end", self.end)] {
             let on_hour = t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0;
@@ -205,7 +211,8 @@ impl UsageQuery {
                         "{what} {} is not on the hour (rule: Hourly queries need times on the hour, e.g. {})",
                         format_instant(&t),
                         format_instant(&floor_to(t, Granularity::Hourly))
-                    )).with_code(codes::INVALID_TIME_RANGE));
+                    ))
+                    .with_code(codes::INVALID_TIME_RANGE));
                 }
                 Granularity::Daily if !(on_hour && t.hour() == 0) => {
                     return Err(Error::invalid(format!(
@@ -213,7 +220,8 @@ impl UsageQuery {
                          or use Hourly granularity)",
                         format_instant(&t),
                         format_instant(&floor_to(t, Granularity::Daily))
-                    )).with_code(codes::INVALID_TIME_RANGE));
+                    ))
+                    .with_code(codes::INVALID_TIME_RANGE));
                 }
                 _ => {}
             }
@@ -221,7 +229,8 @@ impl UsageQuery {
         if self.api_version.trim().is_empty() {
             return Err(Error::invalid(format!(
                 "api-version is empty (rule: an api-version is required; use {DEFAULT_API_VERSION})"
-            )).with_code(codes::INVALID_API_VERSION));
+            ))
+            .with_code(codes::INVALID_API_VERSION));
         }
         Ok(())
     }
@@ -260,9 +269,10 @@ impl UsageQuery {
             q.append_pair("aggregationGranularity", self.granularity.as_str());
             q.append_pair("showDetails", if self.show_details { "true" } else { "false" });
             if self.api == Api::Provider
-                && let Some(s) = &self.subscriber_id {
-                    q.append_pair("subscriberId", s.trim());
-                }
+                && let Some(s) = &self.subscriber_id
+            {
+                q.append_pair("subscriberId", s.trim());
+            }
             if let Some(t) = &self.continuation_token {
                 q.append_pair("continuationToken", t);
             }
@@ -279,10 +289,7 @@ fn wire_time(t: &DateTime<Utc>) -> String {
 /// Floors `t` to the start of its hour or UTC day.
 pub(crate) fn floor_to(t: DateTime<Utc>, g: Granularity) -> DateTime<Utc> {
     let hour = if g == Granularity::Daily { 0 } else { t.hour() };
-    t.date_naive()
-        .and_hms_opt(hour, 0, 0)
-        .map(|n| n.and_utc())
-        .unwrap_or(t)
+    t.date_naive().and_hms_opt(hour, 0, 0).map(|n| n.and_utc()).unwrap_or(t)
 }
 
 #[cfg(test)]
@@ -302,7 +309,10 @@ mod tests {
         assert_eq!(code(q("2026-10-02", "2026-10-01").validate(now)), codes::INVALID_TIME_RANGE);
         assert_eq!(code(q("2026-10-01T01:00:00Z", "2026-10-02").validate(now)), codes::INVALID_TIME_RANGE);
         assert_eq!(code(q("2026-10-01", "2026-11-03").validate(now)), codes::INVALID_TIME_RANGE);
-        assert_eq!(code(UsageQuery::new(Api::Tenant, "x", t("2026-10-01"), t("2026-10-02")).validate(now)), codes::INVALID_SUBSCRIPTION_ID);
+        assert_eq!(
+            code(UsageQuery::new(Api::Tenant, "x", t("2026-10-01"), t("2026-10-02")).validate(now)),
+            codes::INVALID_SUBSCRIPTION_ID
+        );
         assert_eq!(parse_time("yesterday").expect_err("bad").code.as_deref(), Some(codes::INVALID_TIME_RANGE));
         assert_eq!("weekly".parse::<Granularity>().expect_err("bad").code.as_deref(), Some(codes::INVALID_GRANULARITY));
     }

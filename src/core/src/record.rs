@@ -218,10 +218,7 @@ mod tests {
 
     #[test]
     fn map_text_form_escapes_and_round_trips() {
-        let m = StringMap(vec![
-            ("Cost;Center".into(), "a=b\\c".into()),
-            ("Ünïcode".into(), "値".into()),
-        ]);
+        let m = StringMap(vec![("Cost;Center".into(), "a=b\\c".into()), ("Ünïcode".into(), "値".into())]);
         let text = m.to_string();
         assert_eq!(text, "Cost\\;Center=a\\=b\\\\c;Ünïcode=値");
         assert_eq!(StringMap::parse_text(&text), m);

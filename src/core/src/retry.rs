@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
 use reqwest::Method;
+use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -72,9 +72,11 @@ pub(crate) fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Durat
         return Some(Duration::from_secs(secs));
     }
     if let Ok(secs) = v.parse::<f64>()
-        && secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(secs.min(86_400.0)));
-        }
+        && secs.is_finite()
+        && secs >= 0.0
+    {
+        return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+    }
     let at = httpdate::parse_http_date(v).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
@@ -136,13 +138,20 @@ impl Sender {
 
     /// Sends until a final answer: any response that is not retryable (2xx, most 4xx) is returned
     /// as `Ok`; retry exhaustion and non-retryable transport failures are errors.
-    pub(crate) async fn send(&self, method: Method, url: &Url, bearer: Option<&SecretString>, body: Body<'_>) -> Result<Response> {
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        bearer: Option<&SecretString>,
+        body: Body<'_>,
+    ) -> Result<Response> {
         let started = Instant::now();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             self.wait_for_throttle().await;
-            let mut req = self.http.request(method.clone(), url.clone()).header(reqwest::header::ACCEPT, "application/json");
+            let mut req =
+                self.http.request(method.clone(), url.clone()).header(reqwest::header::ACCEPT, "application/json");
             if let Some(tok) = bearer {
                 req = req.bearer_auth(tok.expose_secret());
             }
@@ -156,11 +165,12 @@ impl Sender {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
-                    let request_id = headers
-                        .get("x-ms-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    self.emit(ClientEvent::Response { status, request_id: request_id.clone(), elapsed: sent.elapsed() });
+                    let request_id = headers.get("x-ms-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                    self.emit(ClientEvent::Response {
+                        status,
+                        request_id: request_id.clone(),
+                        elapsed: sent.elapsed(),
+                    });
                     match resp.bytes().await {
                         Ok(body) => {
                             let r = Response { status, headers, body, request_id, attempts: attempt };
@@ -196,7 +206,11 @@ impl Sender {
                 Ok(r) => {
                     if ratelimit_exhausted(&r.headers) {
                         let d = server_delay(&r.headers, SystemTime::now()).unwrap_or_else(|| self.policy.backoff(1));
-                        self.emit(ClientEvent::RetryWait { attempt, delay: d, reason: "rate-limit budget exhausted".into() });
+                        self.emit(ClientEvent::RetryWait {
+                            attempt,
+                            delay: d,
+                            reason: "rate-limit budget exhausted".into(),
+                        });
                         *self.throttle_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + d);
                     }
                     return Ok(r);

@@ -8,8 +8,8 @@
 
 use std::collections::VecDeque;
 
-use futures::stream::BoxStream;
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -38,7 +38,9 @@ impl SplitPlan {
     /// worker. Daily pulls are never cut by time: a reported-time boundary would split one usage
     /// day into two partial rows, so the result would no longer equal the sequential one.
     pub fn for_query(query: &UsageQuery, concurrency: usize) -> SplitPlan {
-        let window = (concurrency > 1 && query.continuation_token.is_none() && query.granularity == Granularity::Hourly)
+        let window = (concurrency > 1
+            && query.continuation_token.is_none()
+            && query.granularity == Granularity::Hourly)
             .then(|| {
                 let hours = (query.end - query.start).num_hours().max(1);
                 let pieces = (concurrency as i64 * 2).max(1);
@@ -59,7 +61,9 @@ impl SplitPlan {
                 "splitting by subscriber needs the provider API (subscriberId is provider-only); drop the subscriber list",
             ));
         }
-        if !self.subscribers.is_empty() && query.continuation_token.is_some() || self.window.is_some() && query.continuation_token.is_some() {
+        if !self.subscribers.is_empty() && query.continuation_token.is_some()
+            || self.window.is_some() && query.continuation_token.is_some()
+        {
             return Err(Error::invalid(
                 "a continuation token belongs to one sequential query; resume without a split plan",
             ));
@@ -178,7 +182,7 @@ mod tests {
     use super::*;
     use crate::auth::Credential;
     use crate::client::ClientOptions;
-    use crate::query::{parse_time, Granularity};
+    use crate::query::{Granularity, parse_time};
     use crate::testserver::{Canned, TestServer};
     use std::time::Duration;
 
@@ -193,12 +197,23 @@ mod tests {
     fn windows_are_aligned_and_ordered() {
         let mut q = UsageQuery::new(Api::Provider, PROV, t("2024-05-01T00:00:00Z"), t("2024-05-01T05:00:00Z"));
         q.granularity = Granularity::Hourly;
-        let plan = SplitPlan { subscribers: SUBS.iter().map(|s| s.to_string()).collect(), window: Some(chrono::Duration::minutes(90)), concurrency: 2 };
+        let plan = SplitPlan {
+            subscribers: SUBS.iter().map(|s| s.to_string()).collect(),
+            window: Some(chrono::Duration::minutes(90)),
+            concurrency: 2,
+        };
         let subs = plan.sub_queries(&q).unwrap();
-        let got: Vec<_> = subs.iter().map(|q| (q.subscriber_id.clone().unwrap(), q.start.format("%H").to_string(), q.end.format("%H").to_string())).collect();
+        let got: Vec<_> = subs
+            .iter()
+            .map(|q| {
+                (q.subscriber_id.clone().unwrap(), q.start.format("%H").to_string(), q.end.format("%H").to_string())
+            })
+            .collect();
         let want: Vec<_> = SUBS
             .iter()
-            .flat_map(|s| [("00", "02"), ("02", "04"), ("04", "05")].map(|(a, b)| (s.to_string(), a.to_string(), b.to_string())))
+            .flat_map(|s| {
+                [("00", "02"), ("02", "04"), ("04", "05")].map(|(a, b)| (s.to_string(), a.to_string(), b.to_string()))
+            })
             .collect();
         assert_eq!(got, want);
         let tenant = UsageQuery::new(Api::Tenant, PROV, q.start, q.end);
@@ -246,7 +261,11 @@ mod tests {
             .collect();
         let next = if all.len() > (page + 1) * 3 {
             let mut u = url::Url::parse(&format!("http://x{}?{}", req.path, req.query)).unwrap();
-            let pairs: Vec<(String, String)> = u.query_pairs().filter(|(k, _)| k != "continuationToken").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            let pairs: Vec<(String, String)> = u
+                .query_pairs()
+                .filter(|(k, _)| k != "continuationToken")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
             u.query_pairs_mut().clear().extend_pairs(pairs).append_pair("continuationToken", &(page + 1).to_string());
             format!(r#","nextLink":"{{base}}{}?{}""#, u.path(), u.query().unwrap())
         } else {
@@ -270,9 +289,14 @@ mod tests {
         let mut seq = quantities(seq);
         assert_eq!(seq.len(), 12);
 
-        let plan = SplitPlan { subscribers: SUBS.iter().map(|s| s.to_string()).collect(), window: Some(chrono::Duration::days(1)), concurrency: 3 };
+        let plan = SplitPlan {
+            subscribers: SUBS.iter().map(|s| s.to_string()).collect(),
+            window: Some(chrono::Duration::days(1)),
+            concurrency: 3,
+        };
         for _ in 0..3 {
-            let split: Vec<Page> = futures::TryStreamExt::try_collect(client.pages_split(q.clone(), plan.clone())).await.unwrap();
+            let split: Vec<Page> =
+                futures::TryStreamExt::try_collect(client.pages_split(q.clone(), plan.clone())).await.unwrap();
             assert!(split.iter().all(|p| p.duplicates.is_empty()));
             let got = quantities(split);
             // Deterministic: subscriber order, then time.
@@ -285,7 +309,10 @@ mod tests {
         // Two-day windows page (4 records > 3 per page), still the same multiset and order.
         let plan = SplitPlan { window: Some(chrono::Duration::days(2)), concurrency: 1, ..plan };
         let split: Vec<Page> = futures::TryStreamExt::try_collect(client.pages_split(q.clone(), plan)).await.unwrap();
-        assert_eq!(quantities(split), ["10", "11", "20", "21", "30", "31", "1010", "1011", "1020", "1021", "1030", "1031"]);
+        assert_eq!(
+            quantities(split),
+            ["10", "11", "20", "21", "30", "31", "1010", "1011", "1020", "1021", "1030", "1031"]
+        );
     }
 
     #[tokio::test]
@@ -293,7 +320,11 @@ mod tests {
         let server = TestServer::start(usage_server_handler).await;
         let client = UsageClient::connect(ClientOptions::new(server.url(), Credential::Anonymous)).await.unwrap();
         let q = UsageQuery::new(Api::Provider, PROV, t("2024-05-01"), t("2024-05-21"));
-        let plan = SplitPlan { subscribers: SUBS.iter().map(|s| s.to_string()).collect(), window: Some(chrono::Duration::days(1)), concurrency: 2 };
+        let plan = SplitPlan {
+            subscribers: SUBS.iter().map(|s| s.to_string()).collect(),
+            window: Some(chrono::Duration::days(1)),
+            concurrency: 2,
+        };
         let mut s = client.pages_split(q, plan);
         assert!(s.next().await.unwrap().is_ok());
         drop(s);
@@ -316,7 +347,8 @@ mod tests {
         .await;
         let client = UsageClient::connect(ClientOptions::new(server.url(), Credential::Anonymous)).await.unwrap();
         let q = UsageQuery::new(Api::Provider, PROV, t("2024-05-01"), t("2024-05-02"));
-        let plan = SplitPlan { subscribers: SUBS.iter().map(|s| s.to_string()).collect(), window: None, concurrency: 2 };
+        let plan =
+            SplitPlan { subscribers: SUBS.iter().map(|s| s.to_string()).collect(), window: None, concurrency: 2 };
         let mut s = client.pages_split(q, plan);
         let mut records = 0;
         let err = loop {

@@ -32,7 +32,11 @@ pub(crate) struct Canned {
 
 impl Canned {
     pub(crate) fn json(status: u16, body: impl Into<String>) -> Self {
-        Canned { status, headers: vec![("content-type".into(), "application/json; charset=utf-8".into())], body: body.into() }
+        Canned {
+            status,
+            headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
+            body: body.into(),
+        }
     }
     pub(crate) fn header(mut self, k: &str, v: &str) -> Self {
         self.headers.push((k.into(), v.into()));
@@ -73,12 +77,11 @@ impl TestServer {
                 };
                 r.lock().unwrap().push(req.clone());
                 let c = h(&req);
-                let mut resp: Response = (StatusCode::from_u16(c.status).unwrap(), c.body.replace("{base}", &b)).into_response();
+                let mut resp: Response =
+                    (StatusCode::from_u16(c.status).unwrap(), c.body.replace("{base}", &b)).into_response();
                 for (k, v) in c.headers {
-                    resp.headers_mut().insert(
-                        axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                        v.parse().unwrap(),
-                    );
+                    resp.headers_mut()
+                        .insert(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
                 }
                 resp
             }
@@ -92,7 +95,10 @@ impl TestServer {
     /// Answers from a queue, in order; 500 "queue empty" when exhausted.
     pub(crate) async fn queue(responses: Vec<Canned>) -> TestServer {
         let q = Mutex::new(VecDeque::from(responses));
-        Self::start(move |_| q.lock().unwrap().pop_front().unwrap_or_else(|| Canned::json(599, "{\"error\":{\"code\":\"QueueEmpty\"}}"))).await
+        Self::start(move |_| {
+            q.lock().unwrap().pop_front().unwrap_or_else(|| Canned::json(599, "{\"error\":{\"code\":\"QueueEmpty\"}}"))
+        })
+        .await
     }
 
     pub(crate) fn url(&self) -> url::Url {

@@ -33,10 +33,7 @@ pub(crate) fn build_http_client(tls: &TlsOptions, timeout: Duration) -> Result<r
             "TLS certificate verification is DISABLED (insecure): anyone on the network path can read and alter \
              usage data and capture tokens; use an extra CA file instead"
         );
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-            .with_no_client_auth()
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAny(provider))).with_no_client_auth()
     } else {
         let mut roots = rustls::RootCertStore::empty();
         let native = rustls_native_certs::load_native_certs();
@@ -124,12 +121,15 @@ mod tests {
         build_http_client(&TlsOptions::default(), Duration::from_secs(5)).unwrap();
         build_http_client(&TlsOptions { insecure: true, ..Default::default() }, Duration::from_secs(5)).unwrap();
         let missing = TlsOptions { extra_ca_file: Some("/nonexistent/ca.pem".into()), insecure: false };
-        assert!(build_http_client(&missing, Duration::from_secs(5)).unwrap_err().message.contains("cannot read CA file"));
+        assert!(
+            build_http_client(&missing, Duration::from_secs(5)).unwrap_err().message.contains("cannot read CA file")
+        );
         let dir = std::env::temp_dir().join(format!("azs-tls-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("empty.pem");
         std::fs::write(&f, "not a certificate").unwrap();
-        let e = build_http_client(&TlsOptions { extra_ca_file: Some(f), insecure: false }, Duration::from_secs(5)).unwrap_err();
+        let e = build_http_client(&TlsOptions { extra_ca_file: Some(f), insecure: false }, Duration::from_secs(5))
+            .unwrap_err();
         assert!(e.message.contains("no certificate"), "{}", e.message);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -123,50 +123,31 @@ impl FromStr for FaultConfig {
                 None => (head, None),
             };
             let num = |p: Option<&str>| -> anyhow::Result<Option<u64>> {
-                p.map(|v| {
-                    v.parse::<u64>()
-                        .with_context(|| format!("bad number '{v}' in fault '{raw}'"))
-                })
-                .transpose()
+                p.map(|v| v.parse::<u64>().with_context(|| format!("bad number '{v}' in fault '{raw}'"))).transpose()
             };
             let kind = match kind.to_ascii_lowercase().as_str() {
-                "429" => FaultKind::TooManyRequests {
-                    retry_after: num(param)?.unwrap_or(1),
-                },
-                "503" => FaultKind::ServiceUnavailable {
-                    retry_after: num(param)?,
-                },
+                "429" => FaultKind::TooManyRequests { retry_after: num(param)?.unwrap_or(1) },
+                "503" => FaultKind::ServiceUnavailable { retry_after: num(param)? },
                 "504" => FaultKind::GatewayTimeout,
                 "500" => FaultKind::InternalError,
-                "delay" | "slow" => {
-                    FaultKind::Delay(Duration::from_millis(num(param)?.unwrap_or(2000)))
-                }
+                "delay" | "slow" => FaultKind::Delay(Duration::from_millis(num(param)?.unwrap_or(2000))),
                 "drop" => FaultKind::Drop,
-                other => bail!(
-                    "unknown fault kind '{other}' in '{raw}' (429, 503, 504, 500, delay, drop)"
-                ),
+                other => bail!("unknown fault kind '{other}' in '{raw}' (429, 503, 504, 500, delay, drop)"),
             };
             let trigger = match trig.map(|t| t.to_ascii_lowercase()) {
                 None => Trigger::Always,
                 Some(t) if t == "always" => Trigger::Always,
                 Some(t) => {
                     if let Some(n) = t.strip_prefix("every=") {
-                        let n: u64 = n
-                            .parse()
-                            .with_context(|| format!("bad every=N in '{raw}'"))?;
+                        let n: u64 = n.parse().with_context(|| format!("bad every=N in '{raw}'"))?;
                         if n == 0 {
                             bail!("every=0 in '{raw}'");
                         }
                         Trigger::Every(n)
                     } else if let Some(n) = t.strip_prefix("next=") {
-                        Trigger::Next(
-                            n.parse()
-                                .with_context(|| format!("bad next=N in '{raw}'"))?,
-                        )
+                        Trigger::Next(n.parse().with_context(|| format!("bad next=N in '{raw}'"))?)
                     } else {
-                        let p: f64 = t
-                            .parse()
-                            .with_context(|| format!("bad trigger '{t}' in '{raw}'"))?;
+                        let p: f64 = t.parse().with_context(|| format!("bad trigger '{t}' in '{raw}'"))?;
                         if !(0.0..=1.0).contains(&p) {
                             bail!("probability {p} out of range in '{raw}'");
                         }
@@ -174,11 +155,7 @@ impl FromStr for FaultConfig {
                     }
                 }
             };
-            cfg.rules.push(FaultRule {
-                kind,
-                trigger,
-                scope,
-            });
+            cfg.rules.push(FaultRule { kind, trigger, scope });
         }
         Ok(cfg)
     }
@@ -190,9 +167,7 @@ impl std::fmt::Display for FaultConfig {
         for r in &self.rules {
             let head = match r.kind {
                 FaultKind::TooManyRequests { retry_after } => format!("429={retry_after}"),
-                FaultKind::ServiceUnavailable {
-                    retry_after: Some(s),
-                } => format!("503={s}"),
+                FaultKind::ServiceUnavailable { retry_after: Some(s) } => format!("503={s}"),
                 FaultKind::ServiceUnavailable { retry_after: None } => "503".into(),
                 FaultKind::GatewayTimeout => "504".into(),
                 FaultKind::InternalError => "500".into(),
@@ -248,21 +223,10 @@ impl FaultEngine {
             .map(|r| RuleState {
                 rule: r.clone(),
                 seen: 0,
-                remaining: if let Trigger::Next(n) = r.trigger {
-                    n
-                } else {
-                    0
-                },
+                remaining: if let Trigger::Next(n) = r.trigger { n } else { 0 },
             })
             .collect();
-        FaultEngine {
-            config,
-            rules,
-            rng,
-            usage_requests: 0,
-            auth_requests: 0,
-            fired: 0,
-        }
+        FaultEngine { config, rules, rng, usage_requests: 0, auth_requests: 0, fired: 0 }
     }
 
     pub(crate) fn config(&self) -> &FaultConfig {
@@ -311,14 +275,9 @@ mod tests {
 
     #[test]
     fn parses_and_round_trips() {
-        let c: FaultConfig = "429=2:0.1,503:every=7,drop:next=2,delay=500:0.05@all,504,seed=7"
-            .parse()
-            .unwrap();
+        let c: FaultConfig = "429=2:0.1,503:every=7,drop:next=2,delay=500:0.05@all,504,seed=7".parse().unwrap();
         assert_eq!(c.rules.len(), 5);
-        assert_eq!(
-            c.rules[0].kind,
-            FaultKind::TooManyRequests { retry_after: 2 }
-        );
+        assert_eq!(c.rules[0].kind, FaultKind::TooManyRequests { retry_after: 2 });
         assert_eq!(c.rules[1].trigger, Trigger::Every(7));
         assert_eq!(c.rules[2].trigger, Trigger::Next(2));
         assert_eq!(c.rules[3].scope, Scope::All);
@@ -337,15 +296,9 @@ mod tests {
         let got: Vec<_> = (0..7).map(|_| e.decide(Scope::Usage)).collect();
         assert_eq!(got[0], Some(FaultKind::Drop));
         assert_eq!(got[1], Some(FaultKind::Drop));
-        assert_eq!(
-            got[2],
-            Some(FaultKind::ServiceUnavailable { retry_after: None })
-        );
+        assert_eq!(got[2], Some(FaultKind::ServiceUnavailable { retry_after: None }));
         assert_eq!(got[3], None);
-        assert_eq!(
-            got[5],
-            Some(FaultKind::ServiceUnavailable { retry_after: None })
-        );
+        assert_eq!(got[5], Some(FaultKind::ServiceUnavailable { retry_after: None }));
         assert_eq!(got[6], None);
         // Auth requests are not affected by usage-scoped rules.
         assert_eq!(e.decide(Scope::Auth), None);
@@ -355,9 +308,7 @@ mod tests {
     fn rate_is_seeded() {
         let run = |seed| {
             let mut e = FaultEngine::new("429:0.3".parse().unwrap(), seed);
-            (0..200)
-                .map(|_| e.decide(Scope::Usage).is_some())
-                .collect::<Vec<_>>()
+            (0..200).map(|_| e.decide(Scope::Usage).is_some()).collect::<Vec<_>>()
         };
         assert_eq!(run(5), run(5));
         let n = run(5).iter().filter(|x| **x).count();

@@ -152,11 +152,7 @@ pub fn open_store(config: &EmulatorConfig) -> anyhow::Result<Store> {
         };
         let t = std::time::Instant::now();
         let n = seed::seed(&store, &opts)?;
-        tracing::info!(
-            records = n,
-            elapsed_ms = t.elapsed().as_millis() as u64,
-            "seeded the store"
-        );
+        tracing::info!(records = n, elapsed_ms = t.elapsed().as_millis() as u64, "seeded the store");
     }
     Ok(store)
 }
@@ -167,34 +163,22 @@ fn install_crypto_provider() {
 
 /// Generate a CA and a server certificate for localhost/127.0.0.1/the bind address.
 fn make_certificates(bind: std::net::IpAddr) -> anyhow::Result<(String, String, String)> {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    };
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
     let ca_key = KeyPair::generate()?;
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
-    ca.distinguished_name
-        .push(DnType::CommonName, "AzsUsage emulator CA");
+    ca.distinguished_name.push(DnType::CommonName, "AzsUsage emulator CA");
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     let ca_cert = ca.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca, ca_key);
-    let mut names = vec![
-        "localhost".to_string(),
-        "127.0.0.1".to_string(),
-        "::1".to_string(),
-    ];
+    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
     let b = bind.to_string();
     if !names.contains(&b) && !bind.is_unspecified() {
         names.push(b);
     }
     let key = KeyPair::generate()?;
     let mut leaf = CertificateParams::new(names)?;
-    leaf.distinguished_name
-        .push(DnType::CommonName, "localhost");
+    leaf.distinguished_name.push(DnType::CommonName, "localhost");
     let cert = leaf.signed_by(&key, &issuer)?;
     Ok((ca_cert.pem(), cert.pem(), key.serialize_pem()))
 }
@@ -243,9 +227,7 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
                 StoreLocation::Memory => None,
             })
             .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("azs-usage-emulator-{}", addr.port()))
-            });
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("azs-usage-emulator-{}", addr.port())));
         let stem = config
             .ready_file
             .as_ref()
@@ -256,11 +238,7 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         write_atomic(&ca_path, ca_pem.as_bytes())?;
         let abs = std::path::absolute(&ca_path).unwrap_or(ca_path);
         ca_file = Some(abs.to_string_lossy().to_string());
-        let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
-            cert_pem.into_bytes(),
-            key_pem.into_bytes(),
-        )
-        .await?;
+        let tls = axum_server::tls_rustls::RustlsConfig::from_pem(cert_pem.into_bytes(), key_pem.into_bytes()).await?;
         let server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle.clone());
         tokio::spawn(server.serve(router.into_make_service()))
     } else {
@@ -307,10 +285,7 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
             })
             .collect(),
         database: match &config.database {
-            StoreLocation::File(p) => std::path::absolute(p)
-                .unwrap_or(p.clone())
-                .to_string_lossy()
-                .to_string(),
+            StoreLocation::File(p) => std::path::absolute(p).unwrap_or(p.clone()).to_string_lossy().to_string(),
             StoreLocation::Memory => ":memory:".to_string(),
         },
         records,
@@ -319,11 +294,5 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         write_atomic(path, serde_json::to_string_pretty(&info)?.as_bytes())?;
     }
     tracing::info!(endpoint = %endpoint, records, "emulator ready");
-    Ok(RunningEmulator {
-        info,
-        state,
-        handle,
-        task,
-        addr,
-    })
+    Ok(RunningEmulator { info, state, handle, task, addr })
 }

@@ -33,26 +33,14 @@ pub(crate) const APP_SERVICE_WEB_PROCESS: &str = "73215A6C-FA54-4284-B9C1-7E8EC8
 /// (meter id, name, unit) of every meter the simulator can emit.
 pub const SIMULATED_METERS: &[(&str, &str, &str)] = &[
     (VM_SIZE_HOURS, "VM size hours", "VM hours"),
-    (
-        WINDOWS_VM_SIZE_HOURS,
-        "Windows VM Size Hours",
-        "Virtual core hours",
-    ),
-    (
-        BASE_VM_SIZE_HOURS,
-        "Base VM Size Hours",
-        "Virtual core hours",
-    ),
+    (WINDOWS_VM_SIZE_HOURS, "Windows VM Size Hours", "Virtual core hours"),
+    (BASE_VM_SIZE_HOURS, "Base VM Size Hours", "Virtual core hours"),
     (STATIC_IP, "Static IP Address Usage", "IP addresses"),
     (DYNAMIC_IP, "Dynamic IP Address Usage", "IP addresses"),
     (BLOCK_BLOB_CAPACITY, "BlockBlobCapacity", "GB*hours"),
     (PAGE_BLOB_CAPACITY, "PageBlobCapacity", "GB*hours"),
     (TABLE_CAPACITY, "TableCapacity", "GB*hours"),
-    (
-        BLOB_TRANSACTIONS,
-        "BlobTransactions",
-        "Requests count in 10,000s",
-    ),
+    (BLOB_TRANSACTIONS, "BlobTransactions", "Requests count in 10,000s"),
     (BLOB_DATA_IN, "BlobDataTransIn", "Ingress data in GB"),
     (BLOB_DATA_OUT, "BlobDataTransOut", "Egress in GB"),
     (S10_CURRENT, "S10", "Count of Disks*month"),
@@ -62,15 +50,7 @@ pub const SIMULATED_METERS: &[(&str, &str, &str)] = &[
     (SQL_DB, "DatabaseSizeHourSqlMeter", "MB*hours"),
     (MYSQL_DB, "DatabaseSizeHourMySqlMeter", "MB*hours"),
     (EVENT_HUB_CORE, "1 Core", "Core*hours"),
-    (
-        KEY_VAULT_TX,
-        "Key Vault transactions",
-        "Request count in 10,000s",
-    ),
-    (
-        APP_SERVICE_SMALL_STANDARD,
-        "Small Standard App Service Hours",
-        "1 hour",
-    ),
+    (KEY_VAULT_TX, "Key Vault transactions", "Request count in 10,000s"),
+    (APP_SERVICE_SMALL_STANDARD, "Small Standard App Service Hours", "1 hour"),
     (APP_SERVICE_WEB_PROCESS, "Web Process", "hours"),
 ];

@@ -144,10 +144,7 @@ fn double_text(v: f64) -> String {
 /// Seed the store; returns the number of hourly records written.
 pub fn seed(store: &Store, opts: &SeedOptions) -> Result<u64> {
     let mut rng = Rng::new(opts.seed);
-    let now_hour = opts
-        .now
-        .duration_trunc(TimeDelta::hours(1))
-        .unwrap_or(opts.now);
+    let now_hour = opts.now.duration_trunc(TimeDelta::hours(1)).unwrap_or(opts.now);
     let hours = (opts.days.max(1) as i64) * 24;
     let first_hour = now_hour.timestamp() - hours * 3600;
     let end_hour = now_hour.timestamp(); // exclusive: the current hour has not ended yet
@@ -172,11 +169,7 @@ pub fn seed(store: &Store, opts: &SeedOptions) -> Result<u64> {
         let name = if t < TENANT_NAMES.len() {
             TENANT_NAMES[t].to_string()
         } else {
-            format!(
-                "{}{}",
-                TENANT_NAMES[t % TENANT_NAMES.len()],
-                t / TENANT_NAMES.len() + 1
-            )
+            format!("{}{}", TENANT_NAMES[t % TENANT_NAMES.len()], t / TENANT_NAMES.len() + 1)
         };
         let (tid, cid, sec) = (rng.guid(), rng.guid(), rng.secret(40));
         let nsubs = 1 + rng.below(3) as usize;
@@ -219,25 +212,11 @@ pub fn seed(store: &Store, opts: &SeedOptions) -> Result<u64> {
     let mut k = 0usize;
     while estimate < target {
         let sub_ix = k % subs.len();
-        let kind = if k < KINDS.len() * 2 {
-            KINDS[k % KINDS.len()]
-        } else {
-            *rng.pick(KINDS)
-        };
-        let r = make_resource(
-            &mut rng,
-            k,
-            sub_ix,
-            &subs[sub_ix],
-            kind,
-            first_hour,
-            end_hour,
-            deleted_at,
-        );
+        let kind = if k < KINDS.len() * 2 { KINDS[k % KINDS.len()] } else { *rng.pick(KINDS) };
+        let r = make_resource(&mut rng, k, sub_ix, &subs[sub_ix], kind, first_hour, end_hour, deleted_at);
         // Hours whose report would fall after `now` are not written (about 1.25 per stream at the end).
         let unreported = if r.last_hour >= end_hour { 2 } else { 0 };
-        estimate += ((r.last_hour - r.first_hour) / 3600 - unreported).max(0) as u64
-            * r.streams.len() as u64;
+        estimate += ((r.last_hour - r.first_hour) / 3600 - unreported).max(0) as u64 * r.streams.len() as u64;
         resources.push(r);
         k += 1;
         if k > 10_000_000 {
@@ -383,11 +362,7 @@ fn make_resource(
                     r#"{{"ServiceType":"{size}","ImageType":null,"Publisher":"Canonical","Offer":"UbuntuServer","Sku":"16.04-LTS"}}"#
                 )
             };
-            let cores_meter = if windows {
-                WINDOWS_VM_SIZE_HOURS
-            } else {
-                BASE_VM_SIZE_HOURS
-            };
+            let cores_meter = if windows { WINDOWS_VM_SIZE_HOURS } else { BASE_VM_SIZE_HOURS };
             let cores_text: &'static str = match cores {
                 1 => "1.0",
                 2 => "2.0",
@@ -399,10 +374,7 @@ fn make_resource(
                     "/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/vm{k:04}"
                 ),
                 info,
-                vec![
-                    (VM_SIZE_HOURS, Quantity::Fixed("1.0")),
-                    (cores_meter, Quantity::Fixed(cores_text)),
-                ],
+                vec![(VM_SIZE_HOURS, Quantity::Fixed("1.0")), (cores_meter, Quantity::Fixed(cores_text))],
             )
         }
         Kind::Storage => {
@@ -416,57 +388,17 @@ fn make_resource(
                 ),
                 String::new(),
                 vec![
-                    (
-                        BLOCK_BLOB_CAPACITY,
-                        Quantity::Drift {
-                            base,
-                            amplitude: 0.05,
-                        },
-                    ),
-                    (
-                        PAGE_BLOB_CAPACITY,
-                        Quantity::Drift {
-                            base: base / 3.0,
-                            amplitude: 0.02,
-                        },
-                    ),
-                    (
-                        TABLE_CAPACITY,
-                        Quantity::Drift {
-                            base: 0.0004,
-                            amplitude: 0.5,
-                        },
-                    ),
-                    (
-                        BLOB_TRANSACTIONS,
-                        Quantity::Drift {
-                            base: 0.0123,
-                            amplitude: 1.0,
-                        },
-                    ),
-                    (
-                        BLOB_DATA_IN,
-                        Quantity::Drift {
-                            base: 0.25,
-                            amplitude: 1.0,
-                        },
-                    ),
-                    (
-                        BLOB_DATA_OUT,
-                        Quantity::Drift {
-                            base: 0.75,
-                            amplitude: 1.0,
-                        },
-                    ),
+                    (BLOCK_BLOB_CAPACITY, Quantity::Drift { base, amplitude: 0.05 }),
+                    (PAGE_BLOB_CAPACITY, Quantity::Drift { base: base / 3.0, amplitude: 0.02 }),
+                    (TABLE_CAPACITY, Quantity::Drift { base: 0.0004, amplitude: 0.5 }),
+                    (BLOB_TRANSACTIONS, Quantity::Drift { base: 0.0123, amplitude: 1.0 }),
+                    (BLOB_DATA_IN, Quantity::Drift { base: 0.25, amplitude: 1.0 }),
+                    (BLOB_DATA_OUT, Quantity::Drift { base: 0.75, amplitude: 1.0 }),
                 ],
             )
         }
         Kind::PublicIp => {
-            let meter = if rng.chance(0.5) {
-                STATIC_IP
-            } else {
-                DYNAMIC_IP
-            };
+            let meter = if rng.chance(0.5) { STATIC_IP } else { DYNAMIC_IP };
             (
                 format!(
                     "/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.Network/publicIPAddresses/pip{k:04}"
@@ -479,29 +411,14 @@ fn make_resource(
             tags = String::new();
             // Older disks still report the deprecated per-hour S10 meter next to the current one.
             let mut v = vec![
-                (
-                    if rng.chance(0.5) {
-                        S10_CURRENT
-                    } else {
-                        P10_CURRENT
-                    },
-                    Quantity::Fixed("0.0013440860215053762"),
-                ),
-                (
-                    ACTUAL_STANDARD_DISK,
-                    Quantity::Drift {
-                        base: 0.0295888,
-                        amplitude: 0.1,
-                    },
-                ),
+                (if rng.chance(0.5) { S10_CURRENT } else { P10_CURRENT }, Quantity::Fixed("0.0013440860215053762")),
+                (ACTUAL_STANDARD_DISK, Quantity::Drift { base: 0.0295888, amplitude: 0.1 }),
             ];
             if rng.chance(0.3) {
                 v.push((S10_DEPRECATED, Quantity::Fixed("1.0")));
             }
             (
-                format!(
-                    "/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.Compute/disks/disk{k:04}"
-                ),
+                format!("/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.Compute/disks/disk{k:04}"),
                 String::new(),
                 v,
             )
@@ -515,17 +432,13 @@ fn make_resource(
             const SIZES: &[&str] = &["100.0", "1024.0", "2048.0", "512.0"];
             let size: &'static str = SIZES[rng.below(SIZES.len() as u64) as usize];
             (
-                format!(
-                    "/subscriptions/{sid}/resourceGroups/{rg}/providers/{rp}/databases/db{k:04}"
-                ),
+                format!("/subscriptions/{sid}/resourceGroups/{rg}/providers/{rp}/databases/db{k:04}"),
                 String::new(),
                 vec![(meter, Quantity::Fixed(size))],
             )
         }
         Kind::AppService => (
-            format!(
-                "/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.Web/serverfarms/plan{k:04}"
-            ),
+            format!("/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.Web/serverfarms/plan{k:04}"),
             String::new(),
             vec![
                 (APP_SERVICE_SMALL_STANDARD, Quantity::Fixed("1.0")),
@@ -533,33 +446,15 @@ fn make_resource(
             ],
         ),
         Kind::KeyVault => (
-            format!(
-                "/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/kv{k:04}"
-            ),
+            format!("/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/kv{k:04}"),
             String::new(),
-            vec![(
-                KEY_VAULT_TX,
-                Quantity::Drift {
-                    base: 0.0031,
-                    amplitude: 1.5,
-                },
-            )],
+            vec![(KEY_VAULT_TX, Quantity::Drift { base: 0.0031, amplitude: 1.5 })],
         ),
         Kind::EventHub => (
-            format!(
-                "/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.EventHub/clusters/eh{k:04}"
-            ),
+            format!("/subscriptions/{sid}/resourceGroups/{rg}/providers/Microsoft.EventHub/clusters/eh{k:04}"),
             String::new(),
             vec![(EVENT_HUB_CORE, Quantity::Fixed("10.0"))],
         ),
     };
-    SimResource {
-        sub: sub_ix,
-        uri,
-        tags,
-        info,
-        streams,
-        first_hour: first,
-        last_hour: last.max(first),
-    }
+    SimResource { sub: sub_ix, uri, tags, info, streams, first_hour: first, last_hour: last.max(first) }
 }

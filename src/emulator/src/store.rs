@@ -255,13 +255,8 @@ impl IdCache {
         if let Some(id) = self.subs.get(&key) {
             return Ok(*id);
         }
-        let found: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM subscriptions WHERE subscription_id = ?1",
-                [&key],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let found: Option<i64> =
+            tx.query_row("SELECT id FROM subscriptions WHERE subscription_id = ?1", [&key], |r| r.get(0)).optional()?;
         let id = match found {
             Some(id) => id,
             None => {
@@ -281,15 +276,9 @@ impl IdCache {
         if let Some(id) = self.resources.get(&(sub, uri.to_string())) {
             return Ok(*id);
         }
-        tx.execute(
-            "INSERT OR IGNORE INTO resources(sub, uri) VALUES (?1, ?2)",
-            params![sub, uri],
-        )?;
-        let id: i64 = tx.query_row(
-            "SELECT id FROM resources WHERE sub = ?1 AND uri = ?2",
-            params![sub, uri],
-            |r| r.get(0),
-        )?;
+        tx.execute("INSERT OR IGNORE INTO resources(sub, uri) VALUES (?1, ?2)", params![sub, uri])?;
+        let id: i64 =
+            tx.query_row("SELECT id FROM resources WHERE sub = ?1 AND uri = ?2", params![sub, uri], |r| r.get(0))?;
         self.resources.insert((sub, uri.to_string()), id);
         Ok(id)
     }
@@ -298,25 +287,12 @@ impl IdCache {
         if let Some(id) = self.meters.get(&key) {
             return Ok(*id);
         }
-        tx.execute(
-            "INSERT OR IGNORE INTO meters(meter_id) VALUES (?1)",
-            [meter_id],
-        )?;
-        let id: i64 = tx.query_row(
-            "SELECT id FROM meters WHERE meter_id = ?1",
-            [meter_id],
-            |r| r.get(0),
-        )?;
+        tx.execute("INSERT OR IGNORE INTO meters(meter_id) VALUES (?1)", [meter_id])?;
+        let id: i64 = tx.query_row("SELECT id FROM meters WHERE meter_id = ?1", [meter_id], |r| r.get(0))?;
         self.meters.insert(key, id);
         Ok(id)
     }
-    pub(crate) fn instance(
-        &mut self,
-        tx: &Connection,
-        location: &str,
-        tags: &str,
-        info: &str,
-    ) -> Result<i64> {
+    pub(crate) fn instance(&mut self, tx: &Connection, location: &str, tags: &str, info: &str) -> Result<i64> {
         let key = (location.to_string(), tags.to_string(), info.to_string());
         if let Some(id) = self.instances.get(&key) {
             return Ok(*id);
@@ -341,16 +317,8 @@ pub fn parse_quantity(text: &str) -> Option<Decimal> {
     if t.is_empty() || t.len() > 64 {
         return None;
     }
-    let d = if t.contains(['e', 'E']) {
-        Decimal::from_scientific(t).ok()?
-    } else {
-        Decimal::from_str_exact(t).ok()?
-    };
-    if d.is_sign_negative() && !d.is_zero() {
-        None
-    } else {
-        Some(d)
-    }
+    let d = if t.contains(['e', 'E']) { Decimal::from_scientific(t).ok()? } else { Decimal::from_str_exact(t).ok()? };
+    if d.is_sign_negative() && !d.is_zero() { None } else { Some(d) }
 }
 
 /// Sum exact decimal texts. Values that cannot be parsed (never stored by this crate) are skipped.
@@ -372,8 +340,7 @@ impl Store {
         let conn = match location {
             StoreLocation::File(p) => {
                 if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
+                    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
                 }
                 let c = Connection::open(p).with_context(|| format!("opening {}", p.display()))?;
                 c.pragma_update(None, "journal_mode", "WAL")?;
@@ -384,10 +351,7 @@ impl Store {
         };
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store {
-            conn: Mutex::new(conn),
-            location: location.clone(),
-        })
+        Ok(Store { conn: Mutex::new(conn), location: location.clone() })
     }
 
     /// Where this store lives.
@@ -407,19 +371,12 @@ impl Store {
 
     /// Read a meta value.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.with(|c| {
-            Ok(
-                c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-                    .optional()?,
-            )
-        })
+        self.with(|c| Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?))
     }
 
     /// Total number of hourly records.
     pub fn record_count(&self) -> Result<u64> {
-        self.with(|c| {
-            Ok(c.query_row("SELECT COUNT(*) FROM usage", [], |r| r.get::<_, i64>(0))? as u64)
-        })
+        self.with(|c| Ok(c.query_row("SELECT COUNT(*) FROM usage", [], |r| r.get::<_, i64>(0))? as u64))
     }
 
     /// Highest row id (the snapshot bound for a new pull).
@@ -449,54 +406,31 @@ impl Store {
 
     /// The stamp's identities (audience, provider subscription, principals).
     pub fn identity(&self) -> Result<Identity> {
-        let audience = self
-            .meta("audience")?
-            .context("store is not seeded (no audience)")?;
-        let provider_subscription_id = self
-            .meta("provider_subscription")?
-            .context("no provider subscription")?;
+        let audience = self.meta("audience")?.context("store is not seeded (no audience)")?;
+        let provider_subscription_id = self.meta("provider_subscription")?.context("no provider subscription")?;
         let subs = self.subscriptions()?;
         let principals: Vec<(String, String, String, String, String)> = self.with(|c| {
-            let mut st = c.prepare("SELECT name, role, tenant_id, client_id, client_secret FROM principals ORDER BY id")?;
+            let mut st =
+                c.prepare("SELECT name, role, tenant_id, client_id, client_secret FROM principals ORDER BY id")?;
             let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
         let mut admin = None;
         let mut tenants = Vec::new();
         for (name, role, tenant_id, client_id, client_secret) in principals {
-            let role = if role == "admin" {
-                Role::Admin
-            } else {
-                Role::Tenant
-            };
+            let role = if role == "admin" { Role::Admin } else { Role::Tenant };
             let subscription_ids = subs
                 .iter()
-                .filter(|s| {
-                    role == Role::Tenant
-                        && s.tenant.as_deref() == Some(name.as_str())
-                        && s.state == "Enabled"
-                })
+                .filter(|s| role == Role::Tenant && s.tenant.as_deref() == Some(name.as_str()) && s.state == "Enabled")
                 .map(|s| s.subscription_id.clone())
                 .collect();
-            let p = Principal {
-                name,
-                tenant_id,
-                client_id,
-                client_secret,
-                role,
-                subscription_ids,
-            };
+            let p = Principal { name, tenant_id, client_id, client_secret, role, subscription_ids };
             match role {
                 Role::Admin => admin = Some(p),
                 Role::Tenant => tenants.push(p),
             }
         }
-        Ok(Identity {
-            audience,
-            provider_subscription_id,
-            admin: admin.context("no admin principal")?,
-            tenants,
-        })
+        Ok(Identity { audience, provider_subscription_id, admin: admin.context("no admin principal")?, tenants })
     }
 
     /// Insert hourly records idempotently (the record key decides); one transaction.
@@ -532,12 +466,7 @@ impl Store {
     }
 
     /// One page of hourly rows in `(reported, id)` order, strictly after `after`.
-    pub fn hourly_page(
-        &self,
-        sel: &Selection,
-        after: Option<(i64, i64)>,
-        limit: usize,
-    ) -> Result<Vec<HourlyRow>> {
+    pub fn hourly_page(&self, sel: &Selection, after: Option<(i64, i64)>, limit: usize) -> Result<Vec<HourlyRow>> {
         let (ar, ai) = after.unwrap_or((i64::MIN, i64::MIN));
         self.with(|c| {
             let rows = if let Some(sub) = sel.sub {
@@ -580,9 +509,7 @@ impl Store {
         window: Option<(DateTime<Utc>, DateTime<Utc>)>,
         subscription_id: Option<&str>,
     ) -> Result<Totals> {
-        let (start, end) = window
-            .map(|(a, b)| (a.timestamp(), b.timestamp()))
-            .unwrap_or((i64::MIN, i64::MAX));
+        let (start, end) = window.map(|(a, b)| (a.timestamp(), b.timestamp())).unwrap_or((i64::MIN, i64::MAX));
         let mut acc: BTreeMap<(String, String), (u64, Decimal)> = BTreeMap::new();
         let mut records = 0u64;
         self.with(|c| {

@@ -60,22 +60,15 @@ impl T {
         token: Option<&str>,
         body: Option<String>,
     ) -> (StatusCode, axum::http::HeaderMap, String) {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("host", "emu.test:8080");
+        let mut b = Request::builder().method(method).uri(uri).header("host", "emu.test:8080");
         if let Some(t) = token {
             b = b.header("authorization", format!("Bearer {t}"));
         }
-        let req = b
-            .body(body.map(Body::from).unwrap_or_else(Body::empty))
-            .unwrap();
+        let req = b.body(body.map(Body::from).unwrap_or_else(Body::empty)).unwrap();
         let resp = app(self.state.clone()).oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
         (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
     }
     async fn get(&self, uri: &str) -> (StatusCode, String) {
@@ -117,18 +110,13 @@ fn code(body: &str) -> String {
 
 fn key(r: &Value) -> String {
     let p = &r["properties"];
-    let inst: Value = p
-        .get("instanceData")
-        .and_then(Value::as_str)
-        .map(|s| serde_json::from_str(s).unwrap())
-        .unwrap_or(Value::Null);
+    let inst: Value =
+        p.get("instanceData").and_then(Value::as_str).map(|s| serde_json::from_str(s).unwrap()).unwrap_or(Value::Null);
     format!(
         "{}|{}|{}|{}",
         p["subscriptionId"].as_str().unwrap(),
         p["meterId"].as_str().unwrap().to_ascii_lowercase(),
-        inst["Microsoft.Resources"]["resourceUri"]
-            .as_str()
-            .unwrap_or(""),
+        inst["Microsoft.Resources"]["resourceUri"].as_str().unwrap_or(""),
         p["usageStartTime"].as_str().unwrap()
     )
 }
@@ -145,27 +133,14 @@ const W: &str = "reportedStartTime=2024-03-12T00:00:00Z&reportedEndTime=2024-03-
 async fn validation_errors_in_order() {
     let t = T::new();
     let p = t.provider();
-    let base =
-        format!("/subscriptions/{p}/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates");
+    let base = format!("/subscriptions/{p}/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates");
     let cases: Vec<(String, &str)> = vec![
         (format!("{base}?{W}"), "NoApiVersion"),
-        (
-            format!("{base}?api-version=2099-01-01&{W}"),
-            "NoRegisteredProviderFound",
-        ),
+        (format!("{base}?api-version=2099-01-01&{W}"), "NoRegisteredProviderFound"),
         // unescaped '+' arrives as a space: ISO message (checked before the missing end time).
-        (
-            format!("{base}?api-version={V}&reportedStartTime=2021-05-20T00:00:00.0000000+00:00"),
-            "BadRequest",
-        ),
-        (
-            format!("{base}?api-version={V}&reportedStartTime=2024-03-12T00:00:00Z"),
-            "InvalidProperty",
-        ),
-        (
-            format!("{base}?api-version={V}&{W}&aggregationGranularity=weekly"),
-            "InvalidAggregationGranularity",
-        ),
+        (format!("{base}?api-version={V}&reportedStartTime=2021-05-20T00:00:00.0000000+00:00"), "BadRequest"),
+        (format!("{base}?api-version={V}&reportedStartTime=2024-03-12T00:00:00Z"), "InvalidProperty"),
+        (format!("{base}?api-version={V}&{W}&aggregationGranularity=weekly"), "InvalidAggregationGranularity"),
         (
             format!(
                 "{base}?api-version={V}&reportedStartTime=2024-03-14T00:00:00Z&reportedEndTime=2024-03-13T00:00:00Z"
@@ -190,18 +165,12 @@ async fn validation_errors_in_order() {
             ),
             "RequestEndTimeIsInFuture",
         ),
-        (
-            format!("{base}?api-version={V}&{W}&subscriberId={p}"),
-            "SubscriberIdIsNotDirectTenant",
-        ),
+        (format!("{base}?api-version={V}&{W}&subscriberId={p}"), "SubscriberIdIsNotDirectTenant"),
         (
             format!("{base}?api-version={V}&{W}&subscriberId=00000000-0000-0000-0000-000000000000"),
             "SubscriberIdIsNotDirectTenant",
         ),
-        (
-            format!("{base}?api-version={V}&{W}&continuationToken=abc.def"),
-            "InvalidProperty",
-        ),
+        (format!("{base}?api-version={V}&{W}&continuationToken=abc.def"), "InvalidProperty"),
     ];
     for (url, want) in cases {
         let (s, b) = t.get(&url).await;
@@ -215,7 +184,11 @@ async fn validation_errors_in_order() {
         "The reported date time '2021-05-20T00:00:00.0000000 00:00' is not in ISO 8601 format(YYYY-MM-DDTHH:mm:ss.sssZ)."
     );
     // Non-aligned errors name the property.
-    let (_, b) = t.get(&format!("{base}?api-version={V}&reportedStartTime=2024-03-14T10:00:00Z&reportedEndTime=2024-03-15T00:00:00Z")).await;
+    let (_, b) = t
+        .get(&format!(
+            "{base}?api-version={V}&reportedStartTime=2024-03-14T10:00:00Z&reportedEndTime=2024-03-15T00:00:00Z"
+        ))
+        .await;
     assert!(b.contains("reportedStartTime"), "{b}");
     // Offsets, case-insensitive names/paths and escaped '+' are accepted.
     let lower = format!(
@@ -225,21 +198,17 @@ async fn validation_errors_in_order() {
     let (s, b) = t.get(&lower).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     // Legacy namespace.
-    let (s, _) = t.get(&format!("/subscriptions/{p}/providers/Microsoft.Commerce/subscriberUsageAggregates?api-version={V}&{W}")).await;
+    let (s, _) = t
+        .get(&format!("/subscriptions/{p}/providers/Microsoft.Commerce/subscriberUsageAggregates?api-version={V}&{W}"))
+        .await;
     assert_eq!(s, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn record_shape_and_headers() {
     let t = T::new();
-    let (s, h, b) = t
-        .call(
-            "GET",
-            &t.provider_url(&format!("{W}&aggregationGranularity=Hourly")),
-            Some(&t.admin),
-            None,
-        )
-        .await;
+    let (s, h, b) =
+        t.call("GET", &t.provider_url(&format!("{W}&aggregationGranularity=Hourly")), Some(&t.admin), None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h["content-type"], "application/json; charset=utf-8");
     assert!(h.contains_key("x-ms-request-id") && h.contains_key("x-ms-correlation-request-id"));
@@ -247,28 +216,15 @@ async fn record_shape_and_headers() {
     let v: Value = serde_json::from_str(&b).unwrap();
     let r = &v["value"][0];
     let p = &r["properties"];
-    let name = format!(
-        "{}-{}",
-        p["subscriptionId"].as_str().unwrap(),
-        p["meterId"].as_str().unwrap()
-    );
+    let name = format!("{}-{}", p["subscriptionId"].as_str().unwrap(), p["meterId"].as_str().unwrap());
     assert_eq!(r["name"], name.as_str());
     assert_eq!(p["name"], name.as_str());
     assert_eq!(r["type"], "Microsoft.Commerce/UsageAggregate");
     assert_eq!(
         r["id"],
-        format!(
-            "/subscriptions/{}/providers/Microsoft.Commerce/UsageAggregate/{name}",
-            t.provider()
-        )
-        .as_str()
+        format!("/subscriptions/{}/providers/Microsoft.Commerce/UsageAggregate/{name}", t.provider()).as_str()
     );
-    assert!(
-        p["usageStartTime"]
-            .as_str()
-            .unwrap()
-            .ends_with(":00:00+00:00")
-    );
+    assert!(p["usageStartTime"].as_str().unwrap().ends_with(":00:00+00:00"));
     let inst: Value = serde_json::from_str(p["instanceData"].as_str().unwrap()).unwrap();
     let res = &inst["Microsoft.Resources"];
     assert!(res["resourceUri"].is_string() && res["location"].is_string());
@@ -276,12 +232,7 @@ async fn record_shape_and_headers() {
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["value", "nextLink"]);
     // The whole data set has the quirks: "", "null", JSON tags with non-ASCII, upper- and lower-case meters.
-    let all = t
-        .pull(
-            &t.provider_url(&format!("{W}&aggregationGranularity=Hourly&pageSize=5000")),
-            &t.admin,
-        )
-        .await;
+    let all = t.pull(&t.provider_url(&format!("{W}&aggregationGranularity=Hourly&pageSize=5000")), &t.admin).await;
     let tags: HashSet<String> = all
         .iter()
         .map(|r| {
@@ -294,36 +245,26 @@ async fn record_shape_and_headers() {
         .collect();
     assert!(tags.contains("") && tags.contains("null"));
     assert!(tags.iter().any(|t| t.contains("Büro-Ä1")));
-    let meters: HashSet<&str> = all
-        .iter()
-        .map(|r| r["properties"]["meterId"].as_str().unwrap())
-        .collect();
+    let meters: HashSet<&str> = all.iter().map(|r| r["properties"]["meterId"].as_str().unwrap()).collect();
     assert!(meters.contains("6dab500f-a4fd-49c4-956d-229bb9c8c793"));
     assert!(meters.contains("B5C15376-6C94-4FDD-B655-1A69D138ACA3"));
     assert!(meters.iter().any(|m| m.len() == 32 && !m.contains('-')));
-    assert!(
-        b.contains("\"quantity\":1.0,"),
-        "VM size hours are written as 1.0"
-    );
+    assert!(b.contains("\"quantity\":1.0,"), "VM size hours are written as 1.0");
 }
 
 #[tokio::test]
 async fn paging_loses_and_repeats_nothing_even_with_ingestion_mid_pull() {
     let t = T::new();
     let url = t.provider_url(&format!("{W}&aggregationGranularity=Hourly"));
-    let big = t
-        .pull(
-            &t.provider_url(&format!("{W}&aggregationGranularity=Hourly&pageSize=10000")),
-            &t.admin,
-        )
-        .await;
+    let big = t.pull(&t.provider_url(&format!("{W}&aggregationGranularity=Hourly&pageSize=10000")), &t.admin).await;
     let paged = t.pull(&url, &t.admin).await;
     assert!(paged.len() > 300, "need several pages, got {}", paged.len());
     assert_eq!(paged.len(), big.len());
     let keys: HashSet<String> = paged.iter().map(key).collect();
     assert_eq!(keys.len(), paged.len(), "no repeats");
     // The store agrees.
-    let (s, b) = t.get("/_emulator/stats?reportedStartTime=2024-03-12T00:00:00Z&reportedEndTime=2024-03-15T00:00:00Z").await;
+    let (s, b) =
+        t.get("/_emulator/stats?reportedStartTime=2024-03-12T00:00:00Z&reportedEndTime=2024-03-15T00:00:00Z").await;
     assert_eq!(s, StatusCode::OK);
     let stats: Value = serde_json::from_str(&b).unwrap();
     assert_eq!(stats["records"].as_u64().unwrap() as usize, paged.len());
@@ -340,26 +281,12 @@ async fn paging_loses_and_repeats_nothing_even_with_ingestion_mid_pull() {
             "resourceUri": format!("/subscriptions/{sub}/resourceGroups/late/providers/Microsoft.Compute/virtualMachines/late{i}"),
             "tags": {"k": "v"}, "additionalInfo": null }))
         .collect();
-    let (s, _, b) = t
-        .call(
-            "POST",
-            "/_emulator/usage",
-            Some(&t.admin),
-            Some(Value::Array(recs).to_string()),
-        )
-        .await;
+    let (s, _, b) = t.call("POST", "/_emulator/usage", Some(&t.admin), Some(Value::Array(recs).to_string())).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let next = v["nextLink"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://emu.test:8080")
-        .to_string();
+    let next = v["nextLink"].as_str().unwrap().trim_start_matches("http://emu.test:8080").to_string();
     got.extend(t.pull(&next, &t.admin).await);
     let keys2: HashSet<String> = got.iter().map(key).collect();
-    assert_eq!(
-        keys2, keys,
-        "the snapshot hides records ingested mid-pull and nothing shifts"
-    );
+    assert_eq!(keys2, keys, "the snapshot hides records ingested mid-pull and nothing shifts");
     // A fresh pull sees them.
     let fresh = t.pull(&url, &t.admin).await;
     assert_eq!(fresh.len(), paged.len() + 250);
@@ -368,12 +295,7 @@ async fn paging_loses_and_repeats_nothing_even_with_ingestion_mid_pull() {
 #[tokio::test]
 async fn daily_equals_sum_of_hourly_and_show_details_false() {
     let t = T::new();
-    let hourly = t
-        .pull(
-            &t.provider_url(&format!("{W}&aggregationGranularity=Hourly")),
-            &t.admin,
-        )
-        .await;
+    let hourly = t.pull(&t.provider_url(&format!("{W}&aggregationGranularity=Hourly")), &t.admin).await;
     let daily = t.pull(&t.provider_url(W), &t.admin).await;
     let mut want: BTreeMap<String, Decimal> = BTreeMap::new();
     for r in &hourly {
@@ -389,32 +311,23 @@ async fn daily_equals_sum_of_hourly_and_show_details_false() {
         let s = DateTime::parse_from_rfc3339(p["usageStartTime"].as_str().unwrap()).unwrap();
         let e = DateTime::parse_from_rfc3339(p["usageEndTime"].as_str().unwrap()).unwrap();
         assert_eq!((e - s).num_hours(), 24);
-        assert!(
-            got.insert(key(r), qty(r)).is_none(),
-            "daily keys are unique"
-        );
+        assert!(got.insert(key(r), qty(r)).is_none(), "daily keys are unique");
     }
     assert_eq!(got, want);
     // showDetails=false: one line per (subscription, meter, bucket), no instanceData, same totals.
-    let agg = t
-        .pull(&t.provider_url(&format!("{W}&showDetails=false")), &t.admin)
-        .await;
+    let agg = t.pull(&t.provider_url(&format!("{W}&showDetails=false")), &t.admin).await;
     let mut by_sm: BTreeMap<String, Decimal> = BTreeMap::new();
     let mut seen = HashSet::new();
     for r in &agg {
         assert!(r["properties"].get("instanceData").is_none());
         assert!(seen.insert(key(r)));
         let p = &r["properties"];
-        *by_sm
-            .entry(format!("{}|{}", p["subscriptionId"], p["meterId"]))
-            .or_default() += qty(r);
+        *by_sm.entry(format!("{}|{}", p["subscriptionId"], p["meterId"])).or_default() += qty(r);
     }
     let mut by_sm_h: BTreeMap<String, Decimal> = BTreeMap::new();
     for r in &hourly {
         let p = &r["properties"];
-        *by_sm_h
-            .entry(format!("{}|{}", p["subscriptionId"], p["meterId"]))
-            .or_default() += qty(r);
+        *by_sm_h.entry(format!("{}|{}", p["subscriptionId"], p["meterId"])).or_default() += qty(r);
     }
     assert_eq!(by_sm, by_sm_h);
     assert!(agg.len() < daily.len());
@@ -426,33 +339,18 @@ async fn rbac_and_tokens() {
     let contoso = t.state.token_for("contoso").unwrap();
     let own = t.tenant_sub(0);
     let other = t.tenant_sub(1);
-    let tenant_url = |s: &str| {
-        format!(
-            "/subscriptions/{s}/providers/Microsoft.Commerce/usageAggregates?api-version={V}&{W}"
-        )
-    };
+    let tenant_url =
+        |s: &str| format!("/subscriptions/{s}/providers/Microsoft.Commerce/usageAggregates?api-version={V}&{W}");
     let (s, _, b) = t.call("GET", &tenant_url(&own), Some(&contoso), None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let v: Value = serde_json::from_str(&b).unwrap();
-    assert!(
-        v["value"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["properties"]["subscriptionId"] == own.as_str())
-    );
-    let (s, _, b) = t
-        .call("GET", &tenant_url(&other), Some(&contoso), None)
-        .await;
+    assert!(v["value"].as_array().unwrap().iter().all(|r| r["properties"]["subscriptionId"] == own.as_str()));
+    let (s, _, b) = t.call("GET", &tenant_url(&other), Some(&contoso), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(code(&b), "AuthorizationFailed");
-    let (s, _, _) = t
-        .call("GET", &t.provider_url(W), Some(&contoso), None)
-        .await;
+    let (s, _, _) = t.call("GET", &t.provider_url(W), Some(&contoso), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, _) = t
-        .call("GET", &tenant_url(&other), Some(&t.admin), None)
-        .await;
+    let (s, _, _) = t.call("GET", &tenant_url(&other), Some(&t.admin), None).await;
     assert_eq!(s, StatusCode::OK);
     // Missing / forged / expired.
     let (s, h, b) = t.call("GET", &t.provider_url(W), None, None).await;
@@ -463,56 +361,25 @@ async fn rbac_and_tokens() {
     forged.pop();
     forged.push(if t.admin.ends_with('A') { 'B' } else { 'A' });
     let (s, _, b) = t.call("GET", &t.provider_url(W), Some(&forged), None).await;
-    assert_eq!(
-        (s, code(&b).as_str()),
-        (StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken")
-    );
+    assert_eq!((s, code(&b).as_str()), (StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"));
     let other_run = state_with(&config()).token_for("admin").unwrap();
-    let (s, _, _) = t
-        .call("GET", &t.provider_url(W), Some(&other_run), None)
-        .await;
-    assert_eq!(
-        s,
-        StatusCode::UNAUTHORIZED,
-        "a token of another run is forged"
-    );
-    let short = T::with(EmulatorConfig {
-        token_lifetime: std::time::Duration::from_secs(1),
-        ..config()
-    });
+    let (s, _, _) = t.call("GET", &t.provider_url(W), Some(&other_run), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "a token of another run is forged");
+    let short = T::with(EmulatorConfig { token_lifetime: std::time::Duration::from_secs(1), ..config() });
     let tok = short.state.token_for("admin").unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let (s, h, b) = short
-        .call("GET", &short.provider_url(W), Some(&tok), None)
-        .await;
-    assert_eq!(
-        (s, code(&b).as_str()),
-        (StatusCode::UNAUTHORIZED, "ExpiredAuthenticationToken")
-    );
-    assert!(
-        h["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Bearer ")
-    );
+    let (s, h, b) = short.call("GET", &short.provider_url(W), Some(&tok), None).await;
+    assert_eq!((s, code(&b).as_str()), (StatusCode::UNAUTHORIZED, "ExpiredAuthenticationToken"));
+    assert!(h["www-authenticate"].to_str().unwrap().starts_with("Bearer "));
     // Tenant cannot use control endpoints.
-    let (s, _, _) = t
-        .call("GET", "/_emulator/stats", Some(&contoso), None)
-        .await;
+    let (s, _, _) = t.call("GET", "/_emulator/stats", Some(&contoso), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn token_endpoint_and_metadata() {
     let t = T::new();
-    let (s, _, b) = t
-        .call(
-            "GET",
-            "/metadata/endpoints?api-version=2015-01-01",
-            None,
-            None,
-        )
-        .await;
+    let (s, _, b) = t.call("GET", "/metadata/endpoints?api-version=2015-01-01", None, None).await;
     assert_eq!(s, StatusCode::OK);
     let m: Value = serde_json::from_str(&b).unwrap();
     let login = m["authentication"]["loginEndpoint"].as_str().unwrap();
@@ -529,9 +396,7 @@ async fn token_endpoint_and_metadata() {
         )
     };
     let path = format!("/login/{}/oauth2/token", a.tenant_id);
-    let (s, _, b) = t
-        .call("POST", &path, None, Some(form(&a.client_secret, aud)))
-        .await;
+    let (s, _, b) = t.call("POST", &path, None, Some(form(&a.client_secret, aud))).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let tok: Value = serde_json::from_str(&b).unwrap();
     let access = tok["access_token"].as_str().unwrap();
@@ -539,51 +404,19 @@ async fn token_endpoint_and_metadata() {
     assert_eq!(s, StatusCode::OK);
     let (s, _, b) = t.call("POST", &path, None, Some(form("wrong", aud))).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
-    let (s, _, _) = t
-        .call(
-            "POST",
-            &path,
-            None,
-            Some(form(&a.client_secret, "https://other/")),
-        )
-        .await;
+    let (s, _, _) = t.call("POST", &path, None, Some(form(&a.client_secret, "https://other/"))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     // /subscriptions lists the Default Provider Subscription first for the admin.
-    let (s, _, b) = t
-        .call(
-            "GET",
-            "/subscriptions?api-version=2015-01-01",
-            Some(access),
-            None,
-        )
-        .await;
+    let (s, _, b) = t.call("GET", "/subscriptions?api-version=2015-01-01", Some(access), None).await;
     assert_eq!(s, StatusCode::OK);
     let subs: Value = serde_json::from_str(&b).unwrap();
-    assert_eq!(
-        subs["value"][0]["displayName"],
-        "Default Provider Subscription"
-    );
+    assert_eq!(subs["value"][0]["displayName"], "Default Provider Subscription");
     assert_eq!(subs["value"][0]["subscriptionId"], t.provider().as_str());
     // AD FS flavour.
-    let adfs = T::with(EmulatorConfig {
-        identity: azs_usage_emulator::IdentitySystem::ADFS,
-        ..config()
-    });
-    let (_, _, b) = adfs
-        .call(
-            "GET",
-            "/metadata/endpoints?api-version=2015-01-01",
-            None,
-            None,
-        )
-        .await;
+    let adfs = T::with(EmulatorConfig { identity: azs_usage_emulator::IdentitySystem::ADFS, ..config() });
+    let (_, _, b) = adfs.call("GET", "/metadata/endpoints?api-version=2015-01-01", None, None).await;
     let m: Value = serde_json::from_str(&b).unwrap();
-    assert!(
-        m["authentication"]["loginEndpoint"]
-            .as_str()
-            .unwrap()
-            .ends_with("/adfs/")
-    );
+    assert!(m["authentication"]["loginEndpoint"].as_str().unwrap().ends_with("/adfs/"));
     let a = adfs.state.identity().admin.clone();
     let aud = adfs.state.identity().audience.clone();
     let body = format!(
@@ -592,9 +425,7 @@ async fn token_endpoint_and_metadata() {
         urlenc(&a.client_secret),
         urlenc(&aud)
     );
-    let (s, _, b) = adfs
-        .call("POST", "/adfs/oauth2/token", None, Some(body))
-        .await;
+    let (s, _, b) = adfs.call("POST", "/adfs/oauth2/token", None, Some(body)).await;
     assert_eq!(s, StatusCode::OK, "{b}");
 }
 
@@ -605,34 +436,20 @@ fn urlenc(s: &str) -> String {
 #[tokio::test]
 async fn continuation_tokens_are_bound_and_tamper_evident() {
     let t = T::new();
-    let (_, b) = t
-        .get(&t.provider_url(&format!("{W}&aggregationGranularity=Hourly")))
-        .await;
+    let (_, b) = t.get(&t.provider_url(&format!("{W}&aggregationGranularity=Hourly"))).await;
     let v: Value = serde_json::from_str(&b).unwrap();
     let next = v["nextLink"].as_str().unwrap();
     let tok = next.split("continuationToken=").nth(1).unwrap();
     // Same token on a different query.
-    let (s, b) = t
-        .get(&t.provider_url(&format!("{W}&continuationToken={tok}")))
-        .await;
-    assert_eq!(
-        (s, code(&b).as_str()),
-        (StatusCode::BAD_REQUEST, "InvalidProperty")
-    );
+    let (s, b) = t.get(&t.provider_url(&format!("{W}&continuationToken={tok}"))).await;
+    assert_eq!((s, code(&b).as_str()), (StatusCode::BAD_REQUEST, "InvalidProperty"));
     assert!(b.contains("continuationToken"));
     // Modified token.
     let mut bytes = tok.as_bytes().to_vec();
     bytes[3] = if bytes[3] == b'A' { b'B' } else { b'A' };
     let bad = String::from_utf8(bytes).unwrap();
-    let (s, b) = t
-        .get(&t.provider_url(&format!(
-            "{W}&aggregationGranularity=Hourly&continuationToken={bad}"
-        )))
-        .await;
-    assert_eq!(
-        (s, code(&b).as_str()),
-        (StatusCode::BAD_REQUEST, "InvalidProperty")
-    );
+    let (s, b) = t.get(&t.provider_url(&format!("{W}&aggregationGranularity=Hourly&continuationToken={bad}"))).await;
+    assert_eq!((s, code(&b).as_str()), (StatusCode::BAD_REQUEST, "InvalidProperty"));
     // The nextLink echoes the original query.
     assert!(next.contains("reportedStartTime=2024-03-12T00:00:00Z&reportedEndTime=2024-03-15T00:00:00Z&aggregationGranularity=Hourly&continuationToken="));
 }
@@ -647,31 +464,11 @@ async fn ingestion_is_idempotent_and_validated() {
         "resourceUri": format!("/subscriptions/{sub}/resourcegroups/x/providers/Microsoft.Storage/storageAccounts/ingested"),
         "location": "local", "tags": "", "additionalInfo": ""
     }]);
-    let (s, _, b) = t
-        .call(
-            "POST",
-            "/_emulator/usage",
-            Some(&t.admin),
-            Some(rec.to_string()),
-        )
-        .await;
+    let (s, _, b) = t.call("POST", "/_emulator/usage", Some(&t.admin), Some(rec.to_string())).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(
-        serde_json::from_str::<Value>(&b).unwrap(),
-        serde_json::json!({"inserted": 1, "duplicates": 0})
-    );
-    let (_, _, b) = t
-        .call(
-            "POST",
-            "/_emulator/usage",
-            Some(&t.admin),
-            Some(rec.to_string()),
-        )
-        .await;
-    assert_eq!(
-        serde_json::from_str::<Value>(&b).unwrap(),
-        serde_json::json!({"inserted": 0, "duplicates": 1})
-    );
+    assert_eq!(serde_json::from_str::<Value>(&b).unwrap(), serde_json::json!({"inserted": 1, "duplicates": 0}));
+    let (_, _, b) = t.call("POST", "/_emulator/usage", Some(&t.admin), Some(rec.to_string())).await;
+    assert_eq!(serde_json::from_str::<Value>(&b).unwrap(), serde_json::json!({"inserted": 0, "duplicates": 1}));
     // Exact quantity round trip.
     let url = format!(
         "/subscriptions/{sub}/providers/Microsoft.Commerce/usageAggregates?api-version={V}&reportedStartTime=2024-03-14T06:00:00Z&reportedEndTime=2024-03-14T07:00:00Z&aggregationGranularity=Hourly&pageSize=10000"
@@ -684,34 +481,17 @@ async fn ingestion_is_idempotent_and_validated() {
         serde_json::json!([{"subscriptionId": sub, "meterId": "m", "usageStartTime": "2024-03-14T05:00:00Z", "quantity": -1, "resourceUri": "/x"}]),
         serde_json::json!({"not": "an array"}),
     ] {
-        let (s, _, b) = t
-            .call(
-                "POST",
-                "/_emulator/usage",
-                Some(&t.admin),
-                Some(bad.to_string()),
-            )
-            .await;
+        let (s, _, b) = t.call("POST", "/_emulator/usage", Some(&t.admin), Some(bad.to_string())).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     }
     let tenant = t.state.token_for("contoso").unwrap();
-    let (s, _, _) = t
-        .call(
-            "POST",
-            "/_emulator/usage",
-            Some(&tenant),
-            Some(rec.to_string()),
-        )
-        .await;
+    let (s, _, _) = t.call("POST", "/_emulator/usage", Some(&tenant), Some(rec.to_string())).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn faults_fire_as_configured() {
-    let t = T::with(EmulatorConfig {
-        faults: "429=3:next=1,503:every=3,504:next=0".parse().unwrap(),
-        ..config()
-    });
+    let t = T::with(EmulatorConfig { faults: "429=3:next=1,503:every=3,504:next=0".parse().unwrap(), ..config() });
     let url = t.provider_url(W);
     let (s, h, b) = t.call("GET", &url, Some(&t.admin), None).await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
@@ -720,46 +500,19 @@ async fn faults_fire_as_configured() {
     let (s, _, _) = t.call("GET", &url, Some(&t.admin), None).await;
     assert_eq!(s, StatusCode::OK);
     let (s, _, b) = t.call("GET", &url, Some(&t.admin), None).await;
-    assert_eq!(
-        (s, code(&b).as_str()),
-        (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable")
-    );
+    assert_eq!((s, code(&b).as_str()), (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"));
     // Metadata and token endpoints are not affected.
     for _ in 0..4 {
-        let (s, _, _) = t
-            .call(
-                "GET",
-                "/metadata/endpoints?api-version=2015-01-01",
-                None,
-                None,
-            )
-            .await;
+        let (s, _, _) = t.call("GET", "/metadata/endpoints?api-version=2015-01-01", None, None).await;
         assert_eq!(s, StatusCode::OK);
     }
     // Runtime change.
-    let (s, _, b) = t
-        .call(
-            "POST",
-            "/_emulator/faults",
-            Some(&t.admin),
-            Some("504:always".into()),
-        )
-        .await;
+    let (s, _, b) = t.call("POST", "/_emulator/faults", Some(&t.admin), Some("504:always".into())).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, h, b) = t.call("GET", &url, Some(&t.admin), None).await;
-    assert_eq!(
-        (s, code(&b).as_str()),
-        (StatusCode::GATEWAY_TIMEOUT, "GatewayTimeout")
-    );
+    assert_eq!((s, code(&b).as_str()), (StatusCode::GATEWAY_TIMEOUT, "GatewayTimeout"));
     assert_eq!(h["x-ms-failure-cause"], "service");
-    let (s, _, _) = t
-        .call(
-            "POST",
-            "/_emulator/faults",
-            Some(&t.admin),
-            Some("bogus".into()),
-        )
-        .await;
+    let (s, _, _) = t.call("POST", "/_emulator/faults", Some(&t.admin), Some("bogus".into())).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     t.state.set_faults(FaultConfig::default());
     let (s, _, _) = t.call("GET", &url, Some(&t.admin), None).await;
@@ -796,11 +549,8 @@ async fn hostile_inputs_never_500() {
         format!(
             "/subscriptions/{p}/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?api-version={V}&{W}&pageSize=99999999999999999999"
         ),
-        format!(
-            "/subscriptions/{p}/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?%%%&&&==&api-version"
-        ),
-        "/subscriptions/%2e%2e/providers/Microsoft.Commerce/usageAggregates?api-version=x"
-            .to_string(),
+        format!("/subscriptions/{p}/providers/Microsoft.Commerce.Admin/subscriberUsageAggregates?%%%&&&==&api-version"),
+        "/subscriptions/%2e%2e/providers/Microsoft.Commerce/usageAggregates?api-version=x".to_string(),
         "/subscriptions/%27/providers/Microsoft.Commerce/usageAggregates".to_string(),
         "/_emulator/stats?reportedStartTime=garbage".to_string(),
         "/nothing/here".to_string(),
@@ -809,31 +559,12 @@ async fn hostile_inputs_never_500() {
         let (s, b) = t.get(&u).await;
         assert!(s.as_u16() < 500, "{u}: {s} {b}");
     }
-    for tok in [
-        long.as_str(),
-        "a.b.c",
-        "..",
-        "Bearer",
-        "eyJhbGciOiJub25lIn0.eyJhenNfcm9sZSI6ImFkbWluIn0.",
-    ] {
+    for tok in [long.as_str(), "a.b.c", "..", "Bearer", "eyJhbGciOiJub25lIn0.eyJhenNfcm9sZSI6ImFkbWluIn0."] {
         let (s, _, _) = t.call("GET", &t.provider_url(W), Some(tok), None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
-    for body in [
-        "",
-        "{",
-        "[1,2]",
-        &format!("[{{\"quantity\":\"{long}\"}}]"),
-        "null",
-    ] {
-        let (s, _, _) = t
-            .call(
-                "POST",
-                "/_emulator/usage",
-                Some(&t.admin),
-                Some(body.to_string()),
-            )
-            .await;
+    for body in ["", "{", "[1,2]", &format!("[{{\"quantity\":\"{long}\"}}]"), "null"] {
+        let (s, _, _) = t.call("POST", "/_emulator/usage", Some(&t.admin), Some(body.to_string())).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body:.40}");
         let (s, _, _) = t
             .call(
@@ -854,12 +585,8 @@ async fn seeding_is_deterministic() {
     let pull_all = |cfg: EmulatorConfig| async move {
         let t = T::with(cfg);
         let id = t.state.identity().clone();
-        let recs = t
-            .pull(
-                &t.provider_url(&format!("{W}&aggregationGranularity=Hourly&pageSize=10000")),
-                &t.admin,
-            )
-            .await;
+        let recs =
+            t.pull(&t.provider_url(&format!("{W}&aggregationGranularity=Hourly&pageSize=10000")), &t.admin).await;
         (id.audience, id.admin.client_secret, recs)
     };
     let a = pull_all(config()).await;
@@ -867,11 +594,7 @@ async fn seeding_is_deterministic() {
     assert_eq!(a.0, b.0);
     assert_eq!(a.1, b.1);
     assert_eq!(a.2, b.2);
-    let c = pull_all(EmulatorConfig {
-        seed: 7,
-        ..config()
-    })
-    .await;
+    let c = pull_all(EmulatorConfig { seed: 7, ..config() }).await;
     assert_ne!(a.2, c.2);
 }
 
@@ -879,37 +602,17 @@ async fn seeding_is_deterministic() {
 async fn deleted_subscription_shows_in_provider_api_only() {
     let t = T::new();
     let subs = t.state.store().subscriptions().unwrap();
-    let deleted = subs
-        .iter()
-        .find(|s| s.state == "Deleted")
-        .expect("a deleted subscription")
-        .subscription_id
-        .clone();
-    assert!(
-        t.state
-            .identity()
-            .tenants
-            .iter()
-            .all(|p| !p.subscription_ids.contains(&deleted))
-    );
+    let deleted = subs.iter().find(|s| s.state == "Deleted").expect("a deleted subscription").subscription_id.clone();
+    assert!(t.state.identity().tenants.iter().all(|p| !p.subscription_ids.contains(&deleted)));
     // Its usage stopped half way through the 5 days: query the first days.
     let w = "reportedStartTime=2024-03-10T00:00:00Z&reportedEndTime=2024-03-12T00:00:00Z";
-    let recs = t
-        .pull(
-            &t.provider_url(&format!("{w}&subscriberId={deleted}")),
-            &t.admin,
-        )
-        .await;
+    let recs = t.pull(&t.provider_url(&format!("{w}&subscriberId={deleted}")), &t.admin).await;
     assert!(!recs.is_empty());
-    assert!(
-        recs.iter()
-            .all(|r| r["properties"]["subscriptionId"] == deleted.as_str())
-    );
-    let (s, b) = t.get(&format!("/subscriptions/{deleted}/providers/Microsoft.Commerce/usageAggregates?api-version={V}&{w}")).await;
-    assert_eq!(
-        (s, code(&b).as_str()),
-        (StatusCode::NOT_FOUND, "SubscriptionNotFound")
-    );
+    assert!(recs.iter().all(|r| r["properties"]["subscriptionId"] == deleted.as_str()));
+    let (s, b) = t
+        .get(&format!("/subscriptions/{deleted}/providers/Microsoft.Commerce/usageAggregates?api-version={V}&{w}"))
+        .await;
+    assert_eq!((s, code(&b).as_str()), (StatusCode::NOT_FOUND, "SubscriptionNotFound"));
 }
 
 #[tokio::test]
@@ -949,17 +652,9 @@ async fn start_writes_ready_file_and_serves_over_loopback() {
     assert_eq!(v["loginEndpoint"], format!("{endpoint}/login/").as_str());
     assert_eq!(v["identitySystem"], "AzureAD");
     assert!(v["caCertificateFile"].is_null());
-    assert_eq!(
-        v["records"].as_u64().unwrap(),
-        emu.state().store().record_count().unwrap()
-    );
+    assert_eq!(v["records"].as_u64().unwrap(), emu.state().store().record_count().unwrap());
     assert_eq!(v["tenants"][0]["name"], "contoso");
-    assert!(
-        !v["tenants"][0]["subscriptionIds"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(!v["tenants"][0]["subscriptionIds"].as_array().unwrap().is_empty());
     let info: azs_usage_emulator::ReadyInfo = serde_json::from_str(&text).unwrap();
     assert_eq!(&info, emu.info());
 
@@ -967,10 +662,7 @@ async fn start_writes_ready_file_and_serves_over_loopback() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let tok: Value = http
-        .post(format!(
-            "{}{}/oauth2/token",
-            info.login_endpoint, info.admin.tenant_id
-        ))
+        .post(format!("{}{}/oauth2/token", info.login_endpoint, info.admin.tenant_id))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", &info.admin.client_id),
@@ -993,12 +685,7 @@ async fn start_writes_ready_file_and_serves_over_loopback() {
     assert!(r.text().await.is_err(), "the body must be cut off");
     let r = http.get(&url).bearer_auth(&access).send().await.unwrap();
     let v: Value = r.json().await.unwrap();
-    assert!(
-        v["nextLink"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("{endpoint}/subscriptions/"))
-    );
+    assert!(v["nextLink"].as_str().unwrap().starts_with(&format!("{endpoint}/subscriptions/")));
     emu.shutdown().await;
 
     // Restart on the same file: no reseed, same identity.
@@ -1027,18 +714,10 @@ async fn https_with_generated_ca() {
     assert!(emu.info().endpoint.starts_with("https://127.0.0.1:"));
     let pem = std::fs::read(&ca).unwrap();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
-        .build()
-        .unwrap();
-    let r = http
-        .get(format!(
-            "{}/metadata/endpoints?api-version=2015-01-01",
-            emu.info().endpoint
-        ))
-        .send()
-        .await
-        .unwrap();
+    let http =
+        reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()]).build().unwrap();
+    let r =
+        http.get(format!("{}/metadata/endpoints?api-version=2015-01-01", emu.info().endpoint)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     emu.shutdown().await;
 }

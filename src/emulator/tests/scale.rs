@@ -27,20 +27,10 @@ async fn seeds_a_million_records_and_serves_pages_fast() {
     let snap = store.snapshot().unwrap();
     for round in 0..3 {
         let t = Instant::now();
-        let sel = azs_usage_emulator::store::Selection {
-            sub: None,
-            start: 1708387200,
-            end: 1710460800,
-            snapshot: snap,
-        };
-        let rows = store
-            .hourly_page(&sel, Some((1709000000, 0)), 1001)
-            .unwrap();
-        println!(
-            "store.hourly_page round {round}: {} rows in {:?}",
-            rows.len(),
-            t.elapsed()
-        );
+        let sel =
+            azs_usage_emulator::store::Selection { sub: None, start: 1708387200, end: 1710460800, snapshot: snap };
+        let rows = store.hourly_page(&sel, Some((1709000000, 0)), 1001).unwrap();
+        println!("store.hourly_page round {round}: {} rows in {:?}", rows.len(), t.elapsed());
     }
     let state = AppState::new(store, &cfg).unwrap();
     let tok = state.token_for("admin").unwrap();
@@ -68,20 +58,11 @@ async fn seeds_a_million_records_and_serves_pages_fast() {
     ] {
         for round in 0..3 {
             let t = Instant::now();
-            let req = Request::get(&url)
-                .header("authorization", format!("Bearer {tok}"))
-                .body(Body::empty())
-                .unwrap();
+            let req = Request::get(&url).header("authorization", format!("Bearer {tok}")).body(Body::empty()).unwrap();
             let resp = app(state.clone()).oneshot(req).await.unwrap();
             let status = resp.status();
-            let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            println!(
-                "{label} round {round}: {status} {} bytes in {:?}",
-                body.len(),
-                t.elapsed()
-            );
+            let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+            println!("{label} round {round}: {status} {} bytes in {:?}", body.len(), t.elapsed());
         }
     }
 }

@@ -50,7 +50,10 @@ impl Cursor {
                 events,
             };
             match (session.client.get(), build_query(&q)) {
-                (None, _) => *cursor.pending.get_mut().unwrap() = Some(error_of("InvalidInput", "NotConnected", "The session is not connected.")),
+                (None, _) => {
+                    *cursor.pending.get_mut().unwrap() =
+                        Some(error_of("InvalidInput", "NotConnected", "The session is not connected."))
+                }
                 (_, Err(e)) => *cursor.pending.get_mut().unwrap() = Some(*e),
                 (Some(client), Ok(uq)) => {
                     let plan = SplitPlan::for_query(&uq, q.throttle_limit as usize);
@@ -173,7 +176,11 @@ fn build_query(q: &QueryDto) -> Result<UsageQuery, Box<ErrorDto>> {
         "tenant" => Api::Tenant,
         "provider" => Api::Provider,
         other => {
-            return Err(Box::new(error_of("InvalidInput", "InvalidApi", format!("Unknown API '{other}' (expected Tenant or Provider)."))));
+            return Err(Box::new(error_of(
+                "InvalidInput",
+                "InvalidApi",
+                format!("Unknown API '{other}' (expected Tenant or Provider)."),
+            )));
         }
     };
     let start = parse_time(&q.start).map_err(|e| Box::new(error(&e)))?;

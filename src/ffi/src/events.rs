@@ -81,11 +81,12 @@ pub fn render(e: &ClientEvent) -> EventDto {
                 None => format!("HTTP {status} in {} ms", elapsed.as_millis()),
             },
         ),
-        ClientEvent::RetryWait { attempt, delay, reason } => (
-            "RetryWait",
-            format!("Attempt {attempt} failed ({reason}); retrying in {:.1} s", delay.as_secs_f64()),
-        ),
-        ClientEvent::Duplicate { key } => ("Duplicate", format!("Duplicate record key repeated from an earlier page: {key}")),
+        ClientEvent::RetryWait { attempt, delay, reason } => {
+            ("RetryWait", format!("Attempt {attempt} failed ({reason}); retrying in {:.1} s", delay.as_secs_f64()))
+        }
+        ClientEvent::Duplicate { key } => {
+            ("Duplicate", format!("Duplicate record key repeated from an earlier page: {key}"))
+        }
     };
     EventDto { kind: kind.to_string(), message }
 }

@@ -38,9 +38,7 @@ pub enum NativeStatus {
 }
 
 /// Runs `f`, turning a panic into `ffi::Result::Panic` (the message goes to [`azs_last_panic`]).
-pub(crate) fn guarded<T: interoptopus::lang::types::TypeInfo>(
-    f: impl FnOnce() -> T,
-) -> ffi::Result<T, NativeStatus> {
+pub(crate) fn guarded<T: interoptopus::lang::types::TypeInfo>(f: impl FnOnce() -> T) -> ffi::Result<T, NativeStatus> {
     install_panic_hook();
     let was = IN_GUARD.with(|g| g.replace(true));
     let out = interoptopus::pattern::result::panic_to_result(|| ffi::Ok(f()));

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use azs_usage_core::{ClientOptions, Credential, SecretString, TlsOptions, UsageClient, Url};
+use azs_usage_core::{ClientOptions, Credential, SecretString, TlsOptions, Url, UsageClient};
 use interoptopus::ffi;
 use interoptopus::wire::Wire;
 
@@ -96,25 +96,41 @@ impl Session {
         }
         let endpoint = match Url::parse(o.endpoint.trim()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            Ok(_) => return failed(error_of("InvalidInput", "InvalidEndpoint", format!("The endpoint '{}' is not an http(s) URL.", o.endpoint))),
-            Err(e) => return failed(error_of("InvalidInput", "InvalidEndpoint", format!("The endpoint '{}' is not a valid URL: {e}.", o.endpoint))),
+            Ok(_) => {
+                return failed(error_of(
+                    "InvalidInput",
+                    "InvalidEndpoint",
+                    format!("The endpoint '{}' is not an http(s) URL.", o.endpoint),
+                ));
+            }
+            Err(e) => {
+                return failed(error_of(
+                    "InvalidInput",
+                    "InvalidEndpoint",
+                    format!("The endpoint '{}' is not a valid URL: {e}.", o.endpoint),
+                ));
+            }
         };
         let tenant = opt(&o.tenant);
         let credential = match o.credential_kind.as_str() {
             "Anonymous" | "" => Credential::Anonymous,
             "Token" => Credential::Token(SecretString::from(o.secret)),
-            "ClientSecret" => Credential::ClientSecret {
-                tenant,
-                client_id: o.client_id,
-                secret: SecretString::from(o.secret),
-            },
+            "ClientSecret" => {
+                Credential::ClientSecret { tenant, client_id: o.client_id, secret: SecretString::from(o.secret) }
+            }
             "Certificate" => Credential::Certificate {
                 tenant,
                 client_id: o.client_id,
                 pem_file: PathBuf::from(o.certificate_path),
                 password: opt(&o.certificate_password).map(SecretString::from),
             },
-            other => return failed(error_of("InvalidInput", "InvalidCredential", format!("Unknown credential kind '{other}'."))),
+            other => {
+                return failed(error_of(
+                    "InvalidInput",
+                    "InvalidCredential",
+                    format!("Unknown credential kind '{other}'."),
+                ));
+            }
         };
         let mut options = ClientOptions::new(endpoint.clone(), credential);
         options.tls = TlsOptions { extra_ca_file: opt(&o.ca_file).map(PathBuf::from), insecure: o.insecure != 0 };
@@ -138,4 +154,3 @@ impl Session {
         }
     }
 }
-

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use azs_usage_emulator::{EmulatorConfig, FaultConfig, StoreLocation};
-use azs_usage_native::{ConnectOptionsDto, Cursor, PageDto, QueryDto, Session, azs_debug_panic, azs_last_panic, azs_meters, azs_version};
+use azs_usage_native::{
+    ConnectOptionsDto, Cursor, PageDto, QueryDto, Session, azs_debug_panic, azs_last_panic, azs_meters, azs_version,
+};
 use chrono::{Duration as TimeDelta, DurationRound, Utc};
 use interoptopus::ffi;
 use interoptopus::wire::Wire;

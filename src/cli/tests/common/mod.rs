@@ -31,7 +31,20 @@ pub fn emulator(extra: &[&str]) -> Emulator {
     let dir = tempfile::tempdir().expect("temp dir");
     let ready = dir.path().join("ready.json");
     let child = StdCommand::new(BIN)
-        .args(["emulator", "--memory", "--port", "0", "--days", "2", "--records", "3000", "--page-size", "100", "--seed", "11"])
+        .args([
+            "emulator",
+            "--memory",
+            "--port",
+            "0",
+            "--days",
+            "2",
+            "--records",
+            "3000",
+            "--page-size",
+            "100",
+            "--seed",
+            "11",
+        ])
         .args(extra)
         .arg("--ready-file")
         .arg(&ready)
@@ -44,7 +57,8 @@ pub fn emulator(extra: &[&str]) -> Emulator {
         assert!(Instant::now() < deadline, "emulator did not write its ready file");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let info: ReadyInfo = serde_json::from_str(&std::fs::read_to_string(&ready).expect("ready file")).expect("ready JSON");
+    let info: ReadyInfo =
+        serde_json::from_str(&std::fs::read_to_string(&ready).expect("ready file")).expect("ready JSON");
     Emulator { child, ready, info, _dir: dir }
 }
 

@@ -46,10 +46,7 @@ pub(crate) struct Caller {
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 fn sign(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -71,11 +68,7 @@ pub(crate) fn issue_token(state: &AppState, p: &Principal, issuer: &str) -> (Str
         // The service principal's object id: stable per client id.
         oid: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, p.client_id.as_bytes()).to_string(),
         tid: p.tenant_id.clone(),
-        azs_role: if p.role == Role::Admin {
-            "admin".into()
-        } else {
-            "tenant".into()
-        },
+        azs_role: if p.role == Role::Admin { "admin".into() } else { "tenant".into() },
         azs_name: p.name.clone(),
     };
     let header = B64.encode(br#"{"typ":"JWT","alg":"HS256"}"#);
@@ -120,35 +113,22 @@ pub(crate) fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Call
             ));
         }
     };
-    let invalid = || {
-        unauthorized(
-            state,
-            headers,
-            "InvalidAuthenticationToken",
-            "The access token is invalid.",
-        )
-    };
+    let invalid = || unauthorized(state, headers, "InvalidAuthenticationToken", "The access token is invalid.");
     if token.len() > 8192 {
         return Err(invalid());
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(b), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(h), Some(b), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(invalid());
     };
     let given = B64.decode(s).map_err(|_| invalid())?;
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&state.inner.jwt_key)
-        .expect("hmac accepts any key length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&state.inner.jwt_key).expect("hmac accepts any key length");
     mac.update(format!("{h}.{b}").as_bytes());
     if mac.verify_slice(&given).is_err() {
         return Err(invalid());
     }
-    let claims: Claims = B64
-        .decode(b)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(invalid)?;
+    let claims: Claims =
+        B64.decode(b).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).ok_or_else(invalid)?;
     let now = unix_now();
     if claims.exp <= now {
         let fmt = |t: i64| {
@@ -175,16 +155,8 @@ pub(crate) fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Call
             "The access token has been obtained for wrong audience or resource.",
         ));
     }
-    let role = if claims.azs_role == "admin" {
-        Role::Admin
-    } else {
-        Role::Tenant
-    };
-    Ok(Caller {
-        role,
-        name: claims.azs_name,
-        object_id: claims.oid,
-    })
+    let role = if claims.azs_role == "admin" { Role::Admin } else { Role::Tenant };
+    Ok(Caller { role, name: claims.azs_name, object_id: claims.oid })
 }
 
 pub(crate) fn login_endpoint(state: &AppState, headers: &HeaderMap) -> String {
@@ -196,11 +168,7 @@ pub(crate) fn login_endpoint(state: &AppState, headers: &HeaderMap) -> String {
 }
 
 /// `GET /metadata/endpoints` (anonymous). `2019-10-01` gets the newer array shape.
-pub(crate) fn metadata(
-    state: &AppState,
-    headers: &HeaderMap,
-    api_version: Option<&str>,
-) -> Response {
+pub(crate) fn metadata(state: &AppState, headers: &HeaderMap, api_version: Option<&str>) -> Response {
     let base = base_url(state, headers);
     let login = login_endpoint(state, headers);
     let aud = &state.inner.identity.audience;
@@ -227,24 +195,14 @@ pub(crate) fn metadata(
 }
 
 /// `GET {login}{tenant}/.well-known/openid-configuration`.
-pub(crate) fn openid_configuration(
-    state: &AppState,
-    headers: &HeaderMap,
-    tenant: Option<&str>,
-) -> Response {
+pub(crate) fn openid_configuration(state: &AppState, headers: &HeaderMap, tenant: Option<&str>) -> Response {
     let login = login_endpoint(state, headers);
     let (issuer, token) = match (state.inner.identity_system, tenant) {
         (IdentitySystem::AzureAD, Some(t)) => {
             let tid = resolve_tenant(state, t).unwrap_or_else(|| t.to_string());
-            (
-                format!("{login}{tid}/"),
-                format!("{login}{tid}/oauth2/token"),
-            )
+            (format!("{login}{tid}/"), format!("{login}{tid}/oauth2/token"))
         }
-        _ => (
-            login.trim_end_matches('/').to_string(),
-            format!("{login}oauth2/token"),
-        ),
+        _ => (login.trim_end_matches('/').to_string(), format!("{login}oauth2/token")),
     };
     json_response(
         StatusCode::OK,
@@ -254,22 +212,15 @@ pub(crate) fn openid_configuration(
 
 fn resolve_tenant(state: &AppState, t: &str) -> Option<String> {
     let id = &state.inner.identity;
-    std::iter::once(&id.admin)
-        .chain(id.tenants.iter())
-        .find_map(|p| {
-            let dom = format!("{}.onmicrosoft.com", p.name);
-            (p.tenant_id.eq_ignore_ascii_case(t)
-                || dom.eq_ignore_ascii_case(t)
-                || p.name.eq_ignore_ascii_case(t))
+    std::iter::once(&id.admin).chain(id.tenants.iter()).find_map(|p| {
+        let dom = format!("{}.onmicrosoft.com", p.name);
+        (p.tenant_id.eq_ignore_ascii_case(t) || dom.eq_ignore_ascii_case(t) || p.name.eq_ignore_ascii_case(t))
             .then(|| p.tenant_id.clone())
-        })
+    })
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    json_response(
-        status,
-        serde_json::json!({ "error": error, "error_description": description }).to_string(),
-    )
+    json_response(status, serde_json::json!({ "error": error, "error_description": description }).to_string())
 }
 
 /// Which token endpoint flavour was called.
@@ -289,11 +240,7 @@ pub(crate) fn token(
     body: &[u8],
 ) -> Response {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    let get = |k: &str| {
-        form.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(k))
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |k: &str| form.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str());
     let id = &state.inner.identity;
     if get("grant_type") != Some("client_credentials") {
         return oauth_error(
@@ -313,9 +260,8 @@ pub(crate) fn token(
             "AADSTS900144: The request body must contain the following parameter: 'client_id'.",
         );
     };
-    let Some(p) = std::iter::once(&id.admin)
-        .chain(id.tenants.iter())
-        .find(|p| p.client_id.eq_ignore_ascii_case(&client_id))
+    let Some(p) =
+        std::iter::once(&id.admin).chain(id.tenants.iter()).find(|p| p.client_id.eq_ignore_ascii_case(&client_id))
     else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -328,9 +274,7 @@ pub(crate) fn token(
     };
     if let (true, Some(t)) = (flavor != TokenFlavor::Adfs, tenant) {
         let ok = resolve_tenant(state, t).is_some_and(|tid| tid == p.tenant_id)
-            || ["common", "organizations"]
-                .iter()
-                .any(|x| x.eq_ignore_ascii_case(t));
+            || ["common", "organizations"].iter().any(|x| x.eq_ignore_ascii_case(t));
         if !ok {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
@@ -347,8 +291,7 @@ pub(crate) fn token(
     if let Some(secret) = get("client_secret") {
         let a = secret.as_bytes();
         let b = p.client_secret.as_bytes();
-        let same =
-            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
         if !same {
             return oauth_error(
                 StatusCode::UNAUTHORIZED,
@@ -357,9 +300,7 @@ pub(crate) fn token(
             );
         }
     } else if let Some(assertion) = get("client_assertion") {
-        if get("client_assertion_type")
-            != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-        {
+        if get("client_assertion_type") != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
@@ -383,25 +324,19 @@ pub(crate) fn token(
     // Resource / scope.
     let aud = id.audience.trim_end_matches('/');
     let resource_ok = match flavor {
-        TokenFlavor::AadV2 => get("scope").is_some_and(|s| {
-            s.split(' ')
-                .any(|s| s.trim_end_matches("/.default").trim_end_matches('/') == aud)
-        }),
+        TokenFlavor::AadV2 => get("scope")
+            .is_some_and(|s| s.split(' ').any(|s| s.trim_end_matches("/.default").trim_end_matches('/') == aud)),
         _ => get("resource").is_some_and(|r| r.trim_end_matches('/') == aud),
     };
     if !resource_ok {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_resource",
-            &format!(
-                "AADSTS500011: The resource principal named was not found. The resource must be '{aud}'."
-            ),
+            &format!("AADSTS500011: The resource principal named was not found. The resource must be '{aud}'."),
         );
     }
     let issuer = match flavor {
-        TokenFlavor::Adfs => login_endpoint(state, headers)
-            .trim_end_matches('/')
-            .to_string(),
+        TokenFlavor::Adfs => login_endpoint(state, headers).trim_end_matches('/').to_string(),
         _ => format!("{}{}/", login_endpoint(state, headers), p.tenant_id),
     };
     let (access_token, now, exp) = issue_token(state, p, &issuer);
@@ -421,10 +356,7 @@ pub(crate) fn token(
         }),
     };
     let mut r = json_response(StatusCode::OK, body.to_string());
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store, no-cache"),
-    );
+    r.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store, no-cache"));
     r
 }
 
@@ -444,26 +376,14 @@ fn check_assertion(assertion: &str, client_id: &str) -> Result<(), String> {
     let header = decode_part(parts[0]).ok_or("unreadable JWT header")?;
     let alg = header.get("alg").and_then(|v| v.as_str()).unwrap_or("");
     if !matches!(alg, "RS256" | "PS256" | "RS384" | "RS512" | "ES256") {
-        return Err(format!(
-            "unsupported alg '{}'",
-            alg.chars().take(16).collect::<String>()
-        ));
+        return Err(format!("unsupported alg '{}'", alg.chars().take(16).collect::<String>()));
     }
     let claims = decode_part(parts[1]).ok_or("unreadable JWT claims")?;
-    let s = |k: &str| {
-        claims
-            .get(k)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    };
+    let s = |k: &str| claims.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
     if !s("iss").eq_ignore_ascii_case(client_id) || !s("sub").eq_ignore_ascii_case(client_id) {
         return Err("iss and sub must be the client id".into());
     }
-    let exp = claims
-        .get("exp")
-        .and_then(|v| v.as_i64())
-        .ok_or("missing exp")?;
+    let exp = claims.get("exp").and_then(|v| v.as_i64()).ok_or("missing exp")?;
     if exp <= unix_now() {
         return Err("the assertion has expired".into());
     }

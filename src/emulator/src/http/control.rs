@@ -52,14 +52,8 @@ pub(crate) async fn route(
         (&Method::GET, ["subscriptions"]) => {
             let caller = auth::authenticate(state, h)?;
             need_api_version(q)?;
-            let list: Vec<Value> = visible_subscriptions(state, &caller)
-                .into_iter()
-                .map(sub_json)
-                .collect();
-            Ok(json_response(
-                StatusCode::OK,
-                serde_json::json!({ "value": list }).to_string(),
-            ))
+            let list: Vec<Value> = visible_subscriptions(state, &caller).into_iter().map(sub_json).collect();
+            Ok(json_response(StatusCode::OK, serde_json::json!({ "value": list }).to_string()))
         }
         (&Method::GET, ["subscriptions", _]) => {
             let caller = auth::authenticate(state, h)?;
@@ -83,33 +77,21 @@ pub(crate) async fn route(
             let caller = auth::authenticate(state, h)?;
             require_admin(&caller)?;
             let bytes = axum::body::to_bytes(body, 256 << 20).await.map_err(|_| {
-                ApiError::bad_request(
-                    "InvalidRequestContent",
-                    "The request body is too large or unreadable.",
-                )
+                ApiError::bad_request("InvalidRequestContent", "The request body is too large or unreadable.")
             })?;
             let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-                ApiError::bad_request(
-                    "InvalidRequestContent",
-                    format!("The request body is not valid JSON: {e}"),
-                )
+                ApiError::bad_request("InvalidRequestContent", format!("The request body is not valid JSON: {e}"))
             })?;
             let items = match value {
                 Value::Array(a) => a,
                 Value::Object(mut o) if o.contains_key("value") => match o.remove("value") {
                     Some(Value::Array(a)) => a,
                     _ => {
-                        return Err(ApiError::bad_request(
-                            "InvalidRequestContent",
-                            "'value' must be an array.",
-                        ));
+                        return Err(ApiError::bad_request("InvalidRequestContent", "'value' must be an array."));
                     }
                 },
                 _ => {
-                    return Err(ApiError::bad_request(
-                        "InvalidRequestContent",
-                        "Expected a JSON array of records.",
-                    ));
+                    return Err(ApiError::bad_request("InvalidRequestContent", "Expected a JSON array of records."));
                 }
             };
             let now = state.now();
@@ -117,9 +99,7 @@ pub(crate) async fn route(
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    parse_record(v, now).map_err(|e| {
-                        ApiError::invalid_property(&format!("records[{i}].{}", e.0), e.1)
-                    })
+                    parse_record(v, now).map_err(|e| ApiError::invalid_property(&format!("records[{i}].{}", e.0), e.1))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let store = state.inner.store.clone();
@@ -127,10 +107,7 @@ pub(crate) async fn route(
                 .await
                 .map_err(|e| anyhow::anyhow!(e))??;
             state.refresh_subscriptions()?;
-            Ok(json_response(
-                StatusCode::OK,
-                serde_json::to_string(&out).unwrap_or_default(),
-            ))
+            Ok(json_response(StatusCode::OK, serde_json::to_string(&out).unwrap_or_default()))
         }
         (&Method::GET, ["_emulator", "stats"]) => {
             let caller = auth::authenticate(state, h)?;
@@ -138,29 +115,19 @@ pub(crate) async fn route(
             let t = |k: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
                 q.get(k)
                     .filter(|s| !s.is_empty())
-                    .map(|s| {
-                        parse_time(s).ok_or_else(|| {
-                            ApiError::invalid_property(k, "not an ISO 8601 date-time.")
-                        })
-                    })
+                    .map(|s| parse_time(s).ok_or_else(|| ApiError::invalid_property(k, "not an ISO 8601 date-time.")))
                     .transpose()
             };
             let window = match (t("reportedstarttime")?, t("reportedendtime")?) {
                 (None, None) => None,
-                (a, b) => Some((
-                    a.unwrap_or(DateTime::<Utc>::MIN_UTC),
-                    b.unwrap_or(DateTime::<Utc>::MAX_UTC),
-                )),
+                (a, b) => Some((a.unwrap_or(DateTime::<Utc>::MIN_UTC), b.unwrap_or(DateTime::<Utc>::MAX_UTC))),
             };
             let sub = q.get("subscriptionid").cloned();
             let store = state.inner.store.clone();
             let totals = tokio::task::spawn_blocking(move || store.totals(window, sub.as_deref()))
                 .await
                 .map_err(|e| anyhow::anyhow!(e))??;
-            Ok(json_response(
-                StatusCode::OK,
-                serde_json::to_string(&totals).unwrap_or_default(),
-            ))
+            Ok(json_response(StatusCode::OK, serde_json::to_string(&totals).unwrap_or_default()))
         }
         (method, ["_emulator", "faults"]) => {
             let caller = auth::authenticate(state, h)?;
@@ -169,23 +136,17 @@ pub(crate) async fn route(
                 Method::GET => {}
                 Method::DELETE => state.set_faults(FaultConfig::default()),
                 Method::POST | Method::PUT => {
-                    let bytes = axum::body::to_bytes(body, 1 << 20)
-                        .await
-                        .unwrap_or_default();
+                    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
                     let text = String::from_utf8_lossy(&bytes).to_string();
                     let spec = match serde_json::from_str::<Value>(&text) {
-                        Ok(Value::Object(o)) => o
-                            .get("spec")
-                            .or(o.get("faults"))
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
+                        Ok(Value::Object(o)) => {
+                            o.get("spec").or(o.get("faults")).and_then(Value::as_str).unwrap_or("").to_string()
+                        }
                         Ok(Value::String(s)) => s,
                         _ => text,
                     };
-                    let cfg: FaultConfig = spec
-                        .parse()
-                        .map_err(|e: anyhow::Error| ApiError::invalid_property("spec", e))?;
+                    let cfg: FaultConfig =
+                        spec.parse().map_err(|e: anyhow::Error| ApiError::invalid_property("spec", e))?;
                     state.set_faults(cfg);
                 }
                 _ => return Ok(not_found()),
@@ -217,16 +178,11 @@ fn visible_subscriptions(state: &AppState, caller: &Caller) -> Vec<crate::store:
     let subs = state.subscriptions();
     match caller.role {
         // The admin ARM lists the operator's subscriptions, the Default Provider Subscription first.
-        Role::Admin => subs
-            .into_iter()
-            .filter(|s| s.kind == SubKind::Provider)
-            .collect(),
+        Role::Admin => subs.into_iter().filter(|s| s.kind == SubKind::Provider).collect(),
         Role::Tenant => subs
             .into_iter()
             .filter(|s| {
-                s.kind == SubKind::Tenant
-                    && s.state == "Enabled"
-                    && s.tenant.as_deref() == Some(caller.name.as_str())
+                s.kind == SubKind::Tenant && s.state == "Enabled" && s.tenant.as_deref() == Some(caller.name.as_str())
             })
             .collect(),
     }
@@ -246,9 +202,7 @@ type FieldError = (String, String);
 
 fn parse_record(v: &Value, now: DateTime<Utc>) -> Result<NewRecord, FieldError> {
     let err = |f: &str, m: &str| (f.to_string(), m.to_string());
-    let obj = v
-        .as_object()
-        .ok_or_else(|| err("", "each record must be a JSON object"))?;
+    let obj = v.as_object().ok_or_else(|| err("", "each record must be a JSON object"))?;
     // Wire shape: {"properties": {..., "instanceData": "..."}}
     let (p, inst): (&serde_json::Map<String, Value>, Option<Value>) =
         match obj.get("properties").and_then(Value::as_object) {
@@ -263,68 +217,44 @@ fn parse_record(v: &Value, now: DateTime<Utc>) -> Result<NewRecord, FieldError> 
             None => (obj, None),
         };
     let field = |k: &str| -> Option<&Value> {
-        p.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(k))
-            .map(|(_, v)| v)
-            .or_else(|| {
-                inst.as_ref().and_then(|i| i.as_object()).and_then(|o| {
-                    o.iter()
-                        .find(|(n, _)| n.eq_ignore_ascii_case(k))
-                        .map(|(_, v)| v)
-                })
-            })
+        p.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v).or_else(|| {
+            inst.as_ref()
+                .and_then(|i| i.as_object())
+                .and_then(|o| o.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v))
+        })
     };
     let text = |k: &str| field(k).and_then(Value::as_str).map(str::to_string);
     let sub = text("subscriptionId").ok_or_else(|| err("subscriptionId", "required"))?;
-    let sub = uuid::Uuid::parse_str(sub.trim())
-        .map_err(|_| err("subscriptionId", "not a GUID"))?
-        .to_string();
+    let sub = uuid::Uuid::parse_str(sub.trim()).map_err(|_| err("subscriptionId", "not a GUID"))?.to_string();
     let meter = text("meterId")
         .filter(|m| !m.trim().is_empty() && m.len() <= 128)
         .ok_or_else(|| err("meterId", "required (a string of at most 128 characters)"))?;
     let start_text = text("usageStartTime").ok_or_else(|| err("usageStartTime", "required"))?;
-    let start = parse_time(&start_text)
-        .ok_or_else(|| err("usageStartTime", "not an ISO 8601 date-time"))?;
+    let start = parse_time(&start_text).ok_or_else(|| err("usageStartTime", "not an ISO 8601 date-time"))?;
     if start.minute() != 0 || start.second() != 0 || start.nanosecond() != 0 {
         return Err(err("usageStartTime", "must be aligned to the hour"));
     }
     if let Some(e) = text("usageEndTime") {
         let e = parse_time(&e).ok_or_else(|| err("usageEndTime", "not an ISO 8601 date-time"))?;
         if e != start + TimeDelta::hours(1) {
-            return Err(err(
-                "usageEndTime",
-                "must be usageStartTime + 1 hour (records are hourly)",
-            ));
+            return Err(err("usageEndTime", "must be usageStartTime + 1 hour (records are hourly)"));
         }
     }
     let end = start + TimeDelta::hours(1);
     let reported = match text("reportedTime") {
-        Some(r) => {
-            parse_time(&r).ok_or_else(|| err("reportedTime", "not an ISO 8601 date-time"))?
-        }
-        None => now
-            .duration_trunc(TimeDelta::seconds(1))
-            .unwrap_or(now)
-            .max(end),
+        Some(r) => parse_time(&r).ok_or_else(|| err("reportedTime", "not an ISO 8601 date-time"))?,
+        None => now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now).max(end),
     };
     if reported < end {
-        return Err(err(
-            "reportedTime",
-            "must not be before the end of the usage hour",
-        ));
+        return Err(err("reportedTime", "must not be before the end of the usage hour"));
     }
     let quantity = match field("quantity") {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
         _ => return Err(err("quantity", "required (a number)")),
     };
-    let d = parse_quantity(&quantity)
-        .ok_or_else(|| err("quantity", "must be a decimal number >= 0"))?;
-    let quantity = if quantity.contains(['e', 'E']) {
-        crate::store::format_decimal(&d)
-    } else {
-        d.to_string()
-    };
+    let d = parse_quantity(&quantity).ok_or_else(|| err("quantity", "must be a decimal number >= 0"))?;
+    let quantity = if quantity.contains(['e', 'E']) { crate::store::format_decimal(&d) } else { d.to_string() };
     let uri = text("resourceUri")
         .filter(|u| !u.is_empty() && u.len() <= 2048)
         .ok_or_else(|| err("resourceUri", "required"))?;

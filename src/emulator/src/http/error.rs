@@ -14,22 +14,14 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code: code.to_string(),
-            message: message.into(),
-            headers: Vec::new(),
-        }
+        ApiError { status, code: code.to_string(), message: message.into(), headers: Vec::new() }
     }
     pub(crate) fn bad_request(code: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
     /// 400 InvalidProperty naming the property.
     pub(crate) fn invalid_property(property: &str, detail: impl std::fmt::Display) -> Self {
-        Self::bad_request(
-            "InvalidProperty",
-            format!("The property '{property}' is invalid: {detail}"),
-        )
+        Self::bad_request("InvalidProperty", format!("The property '{property}' is invalid: {detail}"))
     }
     pub(crate) fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
@@ -38,11 +30,7 @@ impl ApiError {
     pub(crate) fn internal(err: anyhow::Error) -> Self {
         // Internal details are logged, never sent.
         tracing::error!(error = %format!("{err:#}"), "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerError",
-            "An internal error occurred.",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "An internal error occurred.")
     }
     pub(crate) fn body(&self) -> String {
         serde_json::json!({ "error": { "code": self.code, "message": self.message } }).to_string()
@@ -57,10 +45,7 @@ impl From<anyhow::Error> for ApiError {
 
 pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
     let mut r = (status, body).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     r
 }
 

@@ -33,9 +33,7 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("audience", &self.inner.identity.audience)
-            .finish_non_exhaustive()
+        f.debug_struct("AppState").field("audience", &self.inner.identity.audience).finish_non_exhaustive()
     }
 }
 
@@ -99,16 +97,13 @@ impl AppState {
 
     /// Replace the fault rules (counters restart).
     pub fn set_faults(&self, faults: FaultConfig) {
-        *self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()) =
-            FaultEngine::new(faults, self.inner.seed);
+        *self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()) = FaultEngine::new(faults, self.inner.seed);
     }
 
     /// Issue an access token for a principal (tests): `admin` or a tenant name.
     pub fn token_for(&self, name: &str) -> Option<String> {
         let id = &self.inner.identity;
-        let p = std::iter::once(&id.admin)
-            .chain(id.tenants.iter())
-            .find(|p| p.name == name)?;
+        let p = std::iter::once(&id.admin).chain(id.tenants.iter()).find(|p| p.name == name)?;
         Some(auth::issue_token(self, p, "emulator").0)
     }
 
@@ -121,11 +116,7 @@ impl AppState {
     }
 
     pub(crate) fn subscriptions(&self) -> Vec<SubscriptionInfo> {
-        self.inner
-            .subs
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.inner.subs.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub(crate) fn refresh_subscriptions(&self) -> anyhow::Result<()> {
@@ -135,22 +126,12 @@ impl AppState {
     }
 
     pub(crate) fn cached(&self, fp: &str, snapshot: i64) -> Option<Arc<Vec<AggRow>>> {
-        let c = self
-            .inner
-            .agg_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        c.iter()
-            .find(|((f, s), _)| f == fp && *s == snapshot)
-            .map(|(_, v)| v.clone())
+        let c = self.inner.agg_cache.lock().unwrap_or_else(|e| e.into_inner());
+        c.iter().find(|((f, s), _)| f == fp && *s == snapshot).map(|(_, v)| v.clone())
     }
 
     pub(crate) fn cache(&self, fp: String, snapshot: i64, rows: Arc<Vec<AggRow>>) {
-        let mut c = self
-            .inner
-            .agg_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut c = self.inner.agg_cache.lock().unwrap_or_else(|e| e.into_inner());
         c.retain(|((f, s), _)| !(f == &fp && *s == snapshot));
         c.insert(0, ((fp, snapshot), rows));
         c.truncate(8);
@@ -163,9 +144,7 @@ pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
         let ok = !host.is_empty()
             && host.len() <= 255
-            && host.chars().all(|c| {
-                c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_')
-            });
+            && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
         if ok {
             return format!("{scheme}://{host}");
         }
@@ -209,36 +188,13 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
         Other,
     }
     let route = match (m.clone(), segs.as_slice()) {
-        (
-            Method::GET,
-            [
-                "subscriptions",
-                _,
-                "providers",
-                "microsoft.commerce.admin",
-                "subscriberusageaggregates",
-            ],
-        )
-        | (
-            Method::GET,
-            [
-                "subscriptions",
-                _,
-                "providers",
-                "microsoft.commerce",
-                "subscriberusageaggregates",
-            ],
-        ) => Route::Usage(usage::Api::Provider, orig_segs[1].to_string()),
-        (
-            Method::GET,
-            [
-                "subscriptions",
-                _,
-                "providers",
-                "microsoft.commerce",
-                "usageaggregates",
-            ],
-        ) => Route::Usage(usage::Api::Tenant, orig_segs[1].to_string()),
+        (Method::GET, ["subscriptions", _, "providers", "microsoft.commerce.admin", "subscriberusageaggregates"])
+        | (Method::GET, ["subscriptions", _, "providers", "microsoft.commerce", "subscriberusageaggregates"]) => {
+            Route::Usage(usage::Api::Provider, orig_segs[1].to_string())
+        }
+        (Method::GET, ["subscriptions", _, "providers", "microsoft.commerce", "usageaggregates"]) => {
+            Route::Usage(usage::Api::Tenant, orig_segs[1].to_string())
+        }
         (_, ["metadata", "endpoints"]) | (_, ["login", ..]) | (_, ["adfs", ..]) => Route::Auth,
         _ => Route::Other,
     };
@@ -249,14 +205,7 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
         Route::Auth => Some(Scope::Auth),
         Route::Other => None,
     };
-    let fault = scope.and_then(|s| {
-        state
-            .inner
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .decide(s)
-    });
+    let fault = scope.and_then(|s| state.inner.faults.lock().unwrap_or_else(|e| e.into_inner()).decide(s));
     let mut drop_body = false;
     let mut response = match fault {
         Some(FaultKind::TooManyRequests { retry_after }) => ApiError::new(
@@ -316,28 +265,15 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
     let hv = |s: &str| HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(""));
     hm.insert("x-ms-request-id", hv(&request_id));
     hm.insert("x-ms-correlation-request-id", hv(&correlation));
-    hm.insert(
-        "x-ms-routing-request-id",
-        hv(&format!(
-            "LOCAL:{}:{}",
-            Utc::now().format("%Y%m%dT%H%M%SZ"),
-            request_id
-        )),
-    );
+    hm.insert("x-ms-routing-request-id", hv(&format!("LOCAL:{}:{}", Utc::now().format("%Y%m%dT%H%M%SZ"), request_id)));
     if matches!(scope, Some(Scope::Usage)) || segs.first() == Some(&"subscriptions") {
         let n = state.inner.reads.fetch_add(1, Ordering::Relaxed);
-        hm.insert(
-            "x-ms-ratelimit-remaining-subscription-reads",
-            hv(&(14_999 - (n % 15_000)).to_string()),
-        );
+        hm.insert("x-ms-ratelimit-remaining-subscription-reads", hv(&(14_999 - (n % 15_000)).to_string()));
     }
     hm.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     hm.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     hm.insert(header::EXPIRES, HeaderValue::from_static("-1"));
-    hm.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    hm.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     if drop_body {
         response = truncate(response).await;
     }
@@ -348,9 +284,7 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
 /// connection mid-body.
 async fn truncate(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let half = Bytes::copy_from_slice(&bytes[..bytes.len() / 2]);
     parts.headers.remove(header::CONTENT_LENGTH);
     // The pause lets hyper flush the headers and the first chunk before the stream fails.
@@ -362,10 +296,7 @@ async fn truncate(response: Response) -> Response {
                 1 => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     Some((
-                        Err(std::io::Error::new(
-                            std::io::ErrorKind::ConnectionAborted,
-                            "injected connection drop",
-                        )),
+                        Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected connection drop")),
                         2,
                     ))
                 }
@@ -387,18 +318,12 @@ fn auth_route(
 ) -> Response {
     use auth::TokenFlavor::*;
     match (m, segs) {
-        (&Method::GET, ["metadata", "endpoints"]) => {
-            auth::metadata(state, h, q.get("api-version").map(String::as_str))
-        }
+        (&Method::GET, ["metadata", "endpoints"]) => auth::metadata(state, h, q.get("api-version").map(String::as_str)),
         (&Method::GET, ["login", _, ".well-known", "openid-configuration"]) => {
             auth::openid_configuration(state, h, Some(orig[1]))
         }
-        (&Method::GET, ["adfs", ".well-known", "openid-configuration"]) => {
-            auth::openid_configuration(state, h, None)
-        }
-        (&Method::POST, ["login", _, "oauth2", "token"])
-            if state.inner.identity_system == IdentitySystem::AzureAD =>
-        {
+        (&Method::GET, ["adfs", ".well-known", "openid-configuration"]) => auth::openid_configuration(state, h, None),
+        (&Method::POST, ["login", _, "oauth2", "token"]) if state.inner.identity_system == IdentitySystem::AzureAD => {
             auth::token(state, h, Some(orig[1]), AadV1, body)
         }
         (&Method::POST, ["login", _, "oauth2", "v2.0", "token"])
@@ -406,9 +331,7 @@ fn auth_route(
         {
             auth::token(state, h, Some(orig[1]), AadV2, body)
         }
-        (&Method::POST, ["adfs", "oauth2", "token"])
-            if state.inner.identity_system == IdentitySystem::ADFS =>
-        {
+        (&Method::POST, ["adfs", "oauth2", "token"]) if state.inner.identity_system == IdentitySystem::ADFS => {
             auth::token(state, h, None, Adfs, body)
         }
         _ => not_found(),
@@ -418,6 +341,7 @@ fn auth_route(
 pub(crate) fn not_found() -> Response {
     json_response(
         StatusCode::NOT_FOUND,
-        serde_json::json!({"error": {"code": "NotFound", "message": "The requested resource was not found."}}).to_string(),
+        serde_json::json!({"error": {"code": "NotFound", "message": "The requested resource was not found."}})
+            .to_string(),
     )
 }

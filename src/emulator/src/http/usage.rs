@@ -92,11 +92,7 @@ pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::<FixedOffset>::parse_from_rfc3339(t) {
         return Some(d.with_timezone(&Utc));
     }
-    for f in [
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-        "%Y-%m-%dT%H:%M%:z",
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-    ] {
+    for f in ["%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
         if let Ok(d) = DateTime::parse_from_str(t, f) {
             return Some(d.with_timezone(&Utc));
         }
@@ -113,9 +109,7 @@ fn iso_error(text: &str) -> ApiError {
     let shown: String = text.chars().take(100).collect();
     ApiError::bad_request(
         "BadRequest",
-        format!(
-            "The reported date time '{shown}' is not in ISO 8601 format(YYYY-MM-DDTHH:mm:ss.sssZ)."
-        ),
+        format!("The reported date time '{shown}' is not in ISO 8601 format(YYYY-MM-DDTHH:mm:ss.sssZ)."),
     )
 }
 
@@ -211,17 +205,12 @@ pub(crate) fn validate(
     uri: &Uri,
 ) -> Result<Validated, ApiError> {
     let subs = state.subscriptions();
-    let found = subs
-        .iter()
-        .find(|s| s.subscription_id.eq_ignore_ascii_case(path_sub));
+    let found = subs.iter().find(|s| s.subscription_id.eq_ignore_ascii_case(path_sub));
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "SubscriptionNotFound",
-            format!(
-                "The subscription '{}' could not be found.",
-                path_sub.chars().take(64).collect::<String>()
-            ),
+            format!("The subscription '{}' could not be found.", path_sub.chars().take(64).collect::<String>()),
         )
     };
     let forbidden = |action: &str| {
@@ -239,14 +228,10 @@ pub(crate) fn validate(
     match api {
         Api::Provider => {
             if caller.role != Role::Admin {
-                return Err(forbidden(
-                    "Microsoft.Commerce.Admin/subscriberUsageAggregates/read",
-                ));
+                return Err(forbidden("Microsoft.Commerce.Admin/subscriberUsageAggregates/read"));
             }
             if sub.kind != SubKind::Provider {
-                return Err(forbidden(
-                    "Microsoft.Commerce.Admin/subscriberUsageAggregates/read",
-                ));
+                return Err(forbidden("Microsoft.Commerce.Admin/subscriberUsageAggregates/read"));
             }
         }
         Api::Tenant => {
@@ -281,22 +266,13 @@ pub(crate) fn validate(
     // 2. ISO 8601
     let start_text = q.get("reportedstarttime").filter(|s| !s.is_empty());
     let end_text = q.get("reportedendtime").filter(|s| !s.is_empty());
-    let start = start_text
-        .map(|t| parse_time(t).ok_or_else(|| iso_error(t)))
-        .transpose()?;
-    let end = end_text
-        .map(|t| parse_time(t).ok_or_else(|| iso_error(t)))
-        .transpose()?;
+    let start = start_text.map(|t| parse_time(t).ok_or_else(|| iso_error(t))).transpose()?;
+    let end = end_text.map(|t| parse_time(t).ok_or_else(|| iso_error(t))).transpose()?;
     // 3. required
-    let start = start
-        .ok_or_else(|| ApiError::invalid_property("reportedStartTime", "the value is required."))?;
-    let end =
-        end.ok_or_else(|| ApiError::invalid_property("reportedEndTime", "the value is required."))?;
+    let start = start.ok_or_else(|| ApiError::invalid_property("reportedStartTime", "the value is required."))?;
+    let end = end.ok_or_else(|| ApiError::invalid_property("reportedEndTime", "the value is required."))?;
     // 4. granularity
-    let granularity = match q
-        .get("aggregationgranularity")
-        .map(|s| s.to_ascii_lowercase())
-    {
+    let granularity = match q.get("aggregationgranularity").map(|s| s.to_ascii_lowercase()) {
         None => Granularity::Daily,
         Some(g) if g == "daily" => Granularity::Daily,
         Some(g) if g == "hourly" => Granularity::Hourly,
@@ -312,10 +288,7 @@ pub(crate) fn validate(
     };
     // 5. range and alignment (our choice).
     if start >= end {
-        return Err(ApiError::invalid_property(
-            "reportedEndTime",
-            "it must be later than reportedStartTime.",
-        ));
+        return Err(ApiError::invalid_property("reportedEndTime", "it must be later than reportedStartTime."));
     }
     let aligned = |t: &DateTime<Utc>| {
         t.minute() == 0
@@ -345,27 +318,18 @@ pub(crate) fn validate(
     if end > now {
         return Err(ApiError::bad_request(
             "RequestEndTimeIsInFuture",
-            format!(
-                "The reported end time '{}' is in the future.",
-                end.format("%Y-%m-%dT%H:%M:%SZ")
-            ),
+            format!("The reported end time '{}' is in the future.", end.format("%Y-%m-%dT%H:%M:%SZ")),
         ));
     }
     let _ = now.year();
     // 7. subscriberId
-    let mut sub_row = if api == Api::Tenant {
-        Some(sub.row)
-    } else {
-        None
-    };
+    let mut sub_row = if api == Api::Tenant { Some(sub.row) } else { None };
     let mut subscriber = None;
     if let (Api::Provider, Some(sid)) = (api, q.get("subscriberid").filter(|s| !s.is_empty())) {
         {
             let t = subs
                 .iter()
-                .find(|s| {
-                    s.kind == SubKind::Tenant && s.subscription_id.eq_ignore_ascii_case(sid.trim())
-                })
+                .find(|s| s.kind == SubKind::Tenant && s.subscription_id.eq_ignore_ascii_case(sid.trim()))
                 .ok_or_else(|| {
                     ApiError::bad_request(
                         "SubscriberIdIsNotDirectTenant",
@@ -385,10 +349,7 @@ pub(crate) fn validate(
         Some(s) if s == "true" => true,
         Some(s) if s == "false" => false,
         Some(_) => {
-            return Err(ApiError::invalid_property(
-                "showDetails",
-                "expected 'true' or 'false'.",
-            ));
+            return Err(ApiError::invalid_property("showDetails", "expected 'true' or 'false'."));
         }
     };
     let page_size = match q.get("pagesize") {
@@ -396,10 +357,7 @@ pub(crate) fn validate(
         Some(v) => match v.parse::<usize>() {
             Ok(n) if (1..=10_000).contains(&n) => n,
             _ => {
-                return Err(ApiError::invalid_property(
-                    "pageSize",
-                    "expected an integer between 1 and 10000.",
-                ));
+                return Err(ApiError::invalid_property("pageSize", "expected an integer between 1 and 10000."));
             }
         },
     };
@@ -438,15 +396,7 @@ pub(crate) struct AggRow {
 
 fn ts(t: i64) -> String {
     let d = DateTime::from_timestamp(t, 0).unwrap_or_default();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
-        d.year(),
-        d.month(),
-        d.day(),
-        d.hour(),
-        d.minute(),
-        d.second()
-    )
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00", d.year(), d.month(), d.day(), d.hour(), d.minute(), d.second())
 }
 
 /// Append `s` as a JSON string literal.
@@ -498,14 +448,10 @@ fn write_record(
         o
     };
     out.push_str("{\"id\":");
-    out.push_str(&js(&format!(
-        "/subscriptions/{caller_sub}/providers/Microsoft.Commerce/UsageAggregate/{name}"
-    )));
+    out.push_str(&js(&format!("/subscriptions/{caller_sub}/providers/Microsoft.Commerce/UsageAggregate/{name}")));
     out.push_str(",\"name\":");
     out.push_str(&js(&name));
-    out.push_str(
-        ",\"type\":\"Microsoft.Commerce/UsageAggregate\",\"properties\":{\"subscriptionId\":",
-    );
+    out.push_str(",\"type\":\"Microsoft.Commerce/UsageAggregate\",\"properties\":{\"subscriptionId\":");
     out.push_str(&js(sub));
     out.push_str(",\"usageStartTime\":\"");
     out.push_str(&ts(start));
@@ -529,24 +475,11 @@ fn write_record(
 /// Build the aggregated rows of a query (whole window at the snapshot), sorted by key.
 fn aggregate(state: &AppState, v: &Validated, sel: &Selection) -> anyhow::Result<Vec<AggRow>> {
     let mut map: BTreeMap<(String, String, String, i64), (i64, AggRow)> = BTreeMap::new();
-    let bucket_len = if v.granularity == Granularity::Daily {
-        86_400
-    } else {
-        3_600
-    };
+    let bucket_len = if v.granularity == Granularity::Daily { 86_400 } else { 3_600 };
     state.inner.store.for_each_row(sel, |r: HourlyRow| {
         let bucket = r.usage_start - r.usage_start.rem_euclid(bucket_len);
-        let resource = if v.show_details {
-            r.resource_uri.clone()
-        } else {
-            String::new()
-        };
-        let key = (
-            r.subscription_id.clone(),
-            r.meter_id.clone(),
-            resource,
-            bucket,
-        );
+        let resource = if v.show_details { r.resource_uri.clone() } else { String::new() };
+        let key = (r.subscription_id.clone(), r.meter_id.clone(), resource, bucket);
         let e = map.entry(key.clone()).or_insert_with(|| {
             (
                 r.id,
@@ -573,36 +506,22 @@ fn aggregate(state: &AppState, v: &Validated, sel: &Selection) -> anyhow::Result
 }
 
 /// Serve one page of a validated query.
-pub(crate) async fn page(
-    state: &AppState,
-    v: Validated,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+pub(crate) async fn page(state: &AppState, v: Validated, uri: &Uri, headers: &HeaderMap) -> Result<Response, ApiError> {
     let snapshot = match &v.cursor {
         Some(c) => c.s,
         None => {
             let st = state.inner.store.clone();
-            tokio::task::spawn_blocking(move || st.snapshot())
-                .await
-                .map_err(|e| anyhow::anyhow!(e))??
+            tokio::task::spawn_blocking(move || st.snapshot()).await.map_err(|e| anyhow::anyhow!(e))??
         }
     };
-    let sel = Selection {
-        sub: v.sub_row,
-        start: v.start.timestamp(),
-        end: v.end.timestamp(),
-        snapshot,
-    };
+    let sel = Selection { sub: v.sub_row, start: v.start.timestamp(), end: v.end.timestamp(), snapshot };
     let limit = v.page_size;
     let mut body = String::with_capacity(limit * 900 + 256);
     body.push_str("{\"value\":[");
     let next_key: Option<serde_json::Value>;
     if v.granularity == Granularity::Hourly && v.show_details {
         let after = match &v.cursor {
-            Some(c) => {
-                Some(serde_json::from_value::<(i64, i64)>(c.k.clone()).map_err(|_| bad_token())?)
-            }
+            Some(c) => Some(serde_json::from_value::<(i64, i64)>(c.k.clone()).map_err(|_| bad_token())?),
             None => None,
         };
         let st = state.inner.store.clone();
@@ -627,11 +546,7 @@ pub(crate) async fn page(
                 &r.quantity,
             );
         }
-        next_key = if more {
-            rows.last().map(|r| serde_json::json!([r.reported, r.id]))
-        } else {
-            None
-        };
+        next_key = if more { rows.last().map(|r| serde_json::json!([r.reported, r.id])) } else { None };
     } else {
         let fp = v.fingerprint();
         let rows = match state.cached(&fp, snapshot) {
@@ -649,8 +564,7 @@ pub(crate) async fn page(
         };
         let from = match &v.cursor {
             Some(c) => {
-                let k: (String, String, String, i64) =
-                    serde_json::from_value(c.k.clone()).map_err(|_| bad_token())?;
+                let k: (String, String, String, i64) = serde_json::from_value(c.k.clone()).map_err(|_| bad_token())?;
                 rows.partition_point(|r| r.key <= k)
             }
             None => 0,
@@ -660,41 +574,17 @@ pub(crate) async fn page(
             if i > 0 {
                 body.push(',');
             }
-            let inst = v
-                .show_details
-                .then(|| instance_data(&r.key.2, &r.location, &r.tags, &r.info));
+            let inst = v.show_details.then(|| instance_data(&r.key.2, &r.location, &r.tags, &r.info));
             let q = format_decimal(&r.quantity);
-            write_record(
-                &mut body,
-                &v.caller_sub,
-                &r.key.0,
-                &r.key.1,
-                r.key.3,
-                r.key.3 + r.bucket_len,
-                inst,
-                &q,
-            );
+            write_record(&mut body, &v.caller_sub, &r.key.0, &r.key.1, r.key.3, r.key.3 + r.bucket_len, inst, &q);
         }
-        next_key = if to < rows.len() && to > from {
-            Some(serde_json::json!(rows[to - 1].key))
-        } else {
-            None
-        };
+        next_key = if to < rows.len() && to > from { Some(serde_json::json!(rows[to - 1].key)) } else { None };
     }
     body.push(']');
     if let Some(k) = next_key {
-        let token = encode_cursor(
-            &state.inner.cursor_key,
-            &Cursor {
-                f: v.fingerprint(),
-                s: snapshot,
-                k,
-            },
-        );
+        let token = encode_cursor(&state.inner.cursor_key, &Cursor { f: v.fingerprint(), s: snapshot, k });
         body.push_str(",\"nextLink\":");
-        body.push_str(
-            &serde_json::to_string(&next_link(state, uri, headers, &token)).unwrap_or_default(),
-        );
+        body.push_str(&serde_json::to_string(&next_link(state, uri, headers, &token)).unwrap_or_default());
     }
     body.push('}');
     Ok(json_response(StatusCode::OK, body))
@@ -720,10 +610,7 @@ fn next_link(state: &AppState, uri: &Uri, headers: &HeaderMap, token: &str) -> S
 }
 
 fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("{s}=").as_bytes())
-        .next()
-        .map(|(k, _)| k.into_owned())
-        .unwrap_or_default()
+    url::form_urlencoded::parse(format!("{s}=").as_bytes()).next().map(|(k, _)| k.into_owned()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -733,18 +620,9 @@ mod tests {
     #[test]
     fn parses_service_time_formats() {
         let z = |s| parse_time(s).map(|d| d.to_rfc3339());
-        assert_eq!(
-            z("2019-12-10T11:00:00.0000000-08:00").unwrap(),
-            "2019-12-10T19:00:00+00:00"
-        );
-        assert_eq!(
-            z("2019-12-10T19:00:00Z").unwrap(),
-            "2019-12-10T19:00:00+00:00"
-        );
-        assert_eq!(
-            z("2015-06-16T18:53:11+00:00Z").unwrap(),
-            "2015-06-16T18:53:11+00:00"
-        );
+        assert_eq!(z("2019-12-10T11:00:00.0000000-08:00").unwrap(), "2019-12-10T19:00:00+00:00");
+        assert_eq!(z("2019-12-10T19:00:00Z").unwrap(), "2019-12-10T19:00:00+00:00");
+        assert_eq!(z("2015-06-16T18:53:11+00:00Z").unwrap(), "2015-06-16T18:53:11+00:00");
         assert_eq!(z("2019-12-10").unwrap(), "2019-12-10T00:00:00+00:00");
         assert!(parse_time("2021-05-20T00:00:00.0000000 00:00").is_none());
         assert!(parse_time("9/1/2016").is_none());
@@ -753,15 +631,7 @@ mod tests {
 
     #[test]
     fn json_escaping_matches_serde() {
-        for t in [
-            "",
-            "plain",
-            "q\"uote",
-            "back\\slash",
-            "ctl\u{1}\n\t",
-            "Büro-Ä1 東京",
-            r#"{"a":"b \"c\""}"#,
-        ] {
+        for t in ["", "plain", "q\"uote", "back\\slash", "ctl\u{1}\n\t", "Büro-Ä1 東京", r#"{"a":"b \"c\""}"#] {
             let mut o = String::new();
             push_json_str(&mut o, t);
             assert_eq!(serde_json::from_str::<String>(&o).unwrap(), t);
@@ -774,11 +644,7 @@ mod tests {
     #[test]
     fn cursor_is_tamper_evident() {
         let key = b"k1";
-        let c = Cursor {
-            f: "abc".into(),
-            s: 5,
-            k: serde_json::json!([1, 2]),
-        };
+        let c = Cursor { f: "abc".into(), s: 5, k: serde_json::json!([1, 2]) };
         let t = encode_cursor(key, &c);
         assert!(decode_cursor(key, &t).is_some());
         assert!(decode_cursor(b"other", &t).is_none());
