@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod client;
+pub mod directory;
 pub mod error;
 pub mod parse;
 pub mod query;
@@ -23,6 +24,7 @@ mod testserver;
 
 pub use auth::Credential;
 pub use catalog::{Meter, MeterCatalog};
+pub use directory::{Offer, TenantSubscription, DIRECTORY_FIELDS};
 pub use client::{ClientEvent, ClientOptions, Page, Subscription, UsageClient};
 pub use error::{Error, ErrorKind, Result};
 pub use query::{Api, DEFAULT_API_VERSION, Granularity, UsageQuery, parse_time};
