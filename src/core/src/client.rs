@@ -348,7 +348,7 @@ impl UsageClient {
     }
 
     /// The endpoint with `segments` appended to its path (prefix kept).
-    fn endpoint_url(&self, segments: &[&str]) -> Url {
+    pub(crate) fn endpoint_url(&self, segments: &[&str]) -> Url {
         let mut url = self.inner.endpoint.clone();
         url.set_query(None);
         url.set_fragment(None);
@@ -360,7 +360,7 @@ impl UsageClient {
 
     /// A `nextLink` is followed as sent, but only to the endpoint's own scheme, host and port, so
     /// the bearer token is never sent elsewhere.
-    fn check_next_link(&self, link: &str) -> Result<Url> {
+    pub(crate) fn check_next_link(&self, link: &str) -> Result<Url> {
         let u = Url::parse(link.trim())
             .or_else(|_| self.inner.endpoint.join(link.trim()))
             .map_err(|e| Error::new(ErrorKind::Decode, format!("the service sent an invalid nextLink ({e})")))?;
@@ -395,7 +395,7 @@ impl UsageClient {
 
     /// GET with auth; a 401 drops the cached token and retries once with a fresh one. Non-2xx
     /// answers become errors of the matching kind.
-    async fn get_ok(&self, url: &Url) -> Result<Response> {
+    pub(crate) async fn get_ok(&self, url: &Url) -> Result<Response> {
         let mut refreshed = false;
         loop {
             let token = self.inner.auth.bearer().await?;

@@ -7,6 +7,7 @@
 //! (see `../shared/docs/usage-api.md` §2.3).
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
+pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod client;
@@ -24,8 +25,8 @@ mod testserver;
 
 pub use auth::Credential;
 pub use catalog::{Meter, MeterCatalog};
-pub use directory::{Offer, TenantSubscription, DIRECTORY_FIELDS};
 pub use client::{ClientEvent, ClientOptions, Page, Subscription, UsageClient};
+pub use directory::{DIRECTORY_FIELDS, Offer, TenantSubscription};
 pub use error::{Error, ErrorKind, Result};
 pub use query::{Api, DEFAULT_API_VERSION, Granularity, UsageQuery, parse_time};
 pub use record::{FIELD_NAMES, StringMap, UsageRecord};
