@@ -14,7 +14,8 @@
 //!
 //! TRIGGER: `0.1` (probability per request, seeded RNG), `every=N` (the Nth, 2Nth, ... request the rule
 //! sees), `next=N` (the next N requests, then the rule is spent), `always` (default).
-//! SCOPE: `usage` (default: the usage APIs only), `auth` (metadata + token endpoints), `all`.
+//! SCOPE: `usage` (default: the data APIs, i.e. the usage APIs and the admin directory), `auth` (metadata + token
+//! endpoints), `all`.
 //! The first rule that fires wins; every rule's counters advance on each request in its scope.
 //! Example: `429=2:0.1,503:every=7,drop:next=2,delay=500:0.05@all,seed=7`.
 
@@ -65,7 +66,7 @@ pub enum Trigger {
 /// Which endpoints a rule applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Scope {
-    /// Usage APIs only (default).
+    /// The data APIs: usage and the admin directory (default).
     Usage,
     /// Metadata and token endpoints.
     Auth,

@@ -20,6 +20,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod config;
+pub mod directory;
 pub mod faults;
 pub mod http;
 pub mod meters;
@@ -68,6 +69,41 @@ pub struct ReadyTenant {
     pub client_secret: String,
     /// Its active subscriptions.
     pub subscription_ids: Vec<String>,
+    /// All its subscriptions (the deleted one included) as the admin directory lists them.
+    #[serde(default)]
+    pub subscriptions: Vec<ReadySubscription>,
+}
+
+/// A tenant subscription in the ready file, with its directory data (the admin directory API's view).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadySubscription {
+    /// Subscription GUID.
+    pub subscription_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Owner (UPN).
+    pub owner: String,
+    /// The offer's resource id.
+    pub offer_id: String,
+    /// The offer's display name (what a directory file's `OfferName` holds).
+    pub offer_name: String,
+    /// `Enabled` or `Deleted`.
+    pub state: String,
+}
+
+/// An offer in the ready file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadyOffer {
+    /// Resource id (`/subscriptions/{provider}/resourceGroups/{rg}/providers/Microsoft.Subscriptions.Admin/offers/{name}`).
+    pub id: String,
+    /// Name (last segment of the id).
+    pub name: String,
+    /// Display name.
+    pub display_name: String,
+    /// `Public`, `Private` or `Decommissioned`.
+    pub state: String,
 }
 
 /// The ready file (docs/CONTRACTS.md), written once the listener accepts connections.
@@ -94,6 +130,9 @@ pub struct ReadyInfo {
     pub admin: ReadyPrincipal,
     /// One entry per tenant.
     pub tenants: Vec<ReadyTenant>,
+    /// The provider's offers (admin directory).
+    #[serde(default)]
+    pub offers: Vec<ReadyOffer>,
     /// Database path (`:memory:` for an in-memory store).
     pub database: String,
     /// Hourly records in the store at start.
@@ -153,6 +192,8 @@ pub fn open_store(config: &EmulatorConfig) -> anyhow::Result<Store> {
         let t = std::time::Instant::now();
         let n = seed::seed(&store, &opts)?;
         tracing::info!(records = n, elapsed_ms = t.elapsed().as_millis() as u64, "seeded the store");
+    } else {
+        store.ensure_directory()?;
     }
     Ok(store)
 }
@@ -255,9 +296,16 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
         IdentitySystem::AzureAD => format!("{endpoint}/login/"),
         IdentitySystem::ADFS => format!("{endpoint}/adfs/"),
     };
-    let records = {
+    let (records, directory, offers) = {
         let s = store.clone();
-        tokio::task::spawn_blocking(move || s.record_count()).await??
+        tokio::task::spawn_blocking(move || anyhow::Ok((s.record_count()?, s.directory()?, s.offers()?))).await??
+    };
+    let provider = &identity.provider_subscription_id;
+    let offer_id = |o: &directory::OfferInfo| {
+        format!(
+            "/subscriptions/{provider}/resourceGroups/{}/providers/Microsoft.Subscriptions.Admin/offers/{}",
+            o.resource_group, o.name
+        )
     };
     let info = ReadyInfo {
         endpoint: endpoint.clone(),
@@ -282,6 +330,27 @@ pub async fn start(config: EmulatorConfig) -> anyhow::Result<RunningEmulator> {
                 client_id: t.client_id.clone(),
                 client_secret: t.client_secret.clone(),
                 subscription_ids: t.subscription_ids.clone(),
+                subscriptions: directory
+                    .iter()
+                    .filter(|e| e.tenant.as_deref() == Some(t.name.as_str()))
+                    .map(|e| ReadySubscription {
+                        subscription_id: e.subscription_id.clone(),
+                        display_name: e.display_name.clone(),
+                        owner: e.owner.clone(),
+                        offer_id: e.offer.as_ref().map(offer_id).unwrap_or_default(),
+                        offer_name: e.offer.as_ref().map(|o| o.display_name.clone()).unwrap_or_default(),
+                        state: e.state.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        offers: offers
+            .iter()
+            .map(|o| ReadyOffer {
+                id: offer_id(o),
+                name: o.name.clone(),
+                display_name: o.display_name.clone(),
+                state: o.state.clone(),
             })
             .collect(),
         database: match &config.database {

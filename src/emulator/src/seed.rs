@@ -269,6 +269,7 @@ pub fn seed(store: &Store, opts: &SeedOptions) -> Result<u64> {
             )?;
             sub_rows.push(cache.sub(&tx, &s.id)?);
         }
+        crate::directory::write_directory(&tx)?;
         let mut written = 0u64;
         {
             let mut ins = tx.prepare(

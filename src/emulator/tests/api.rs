@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use azs_usage_emulator::store::SubKind;
 use azs_usage_emulator::{AppState, EmulatorConfig, FaultConfig, StoreLocation, app, open_store};
 use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -643,6 +644,7 @@ async fn start_writes_ready_file_and_serves_over_loopback() {
             "providerSubscriptionId",
             "admin",
             "tenants",
+            "offers",
             "database",
             "records"
         ]
@@ -655,6 +657,14 @@ async fn start_writes_ready_file_and_serves_over_loopback() {
     assert_eq!(v["records"].as_u64().unwrap(), emu.state().store().record_count().unwrap());
     assert_eq!(v["tenants"][0]["name"], "contoso");
     assert!(!v["tenants"][0]["subscriptionIds"].as_array().unwrap().is_empty());
+    // The directory in the ready file: every subscription of each tenant (the deleted one too) with its owner and
+    // offer, and the offers.
+    let contoso = v["tenants"][0]["subscriptions"].as_array().unwrap();
+    assert!(contoso.len() > v["tenants"][0]["subscriptionIds"].as_array().unwrap().len(), "the deleted one is listed");
+    assert!(contoso.iter().any(|s| s["state"] == "Deleted" && s["offerName"] == "Legacy 2019"));
+    assert!(contoso.iter().all(|s| s["owner"].as_str().unwrap().ends_with("@contoso.onmicrosoft.com")));
+    let offer_names: Vec<&str> = v["offers"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(offer_names, ["basic", "standard", "premium", "legacy"]);
     let info: azs_usage_emulator::ReadyInfo = serde_json::from_str(&text).unwrap();
     assert_eq!(&info, emu.info());
 
@@ -720,4 +730,181 @@ async fn https_with_generated_ca() {
         http.get(format!("{}/metadata/endpoints?api-version=2015-01-01", emu.info().endpoint)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     emu.shutdown().await;
+}
+
+// --- The admin directory (Microsoft.Subscriptions.Admin) -------------------------------------------------
+
+const DIR_V: &str = "2015-11-01";
+
+impl T {
+    fn directory_url(&self, collection: &str, q: &str) -> String {
+        format!(
+            "/subscriptions/{}/providers/Microsoft.Subscriptions.Admin/{collection}?api-version={DIR_V}{q}",
+            self.provider()
+        )
+    }
+}
+
+#[tokio::test]
+async fn directory_lists_every_tenant_subscription_with_owner_directory_tenant_and_offer() {
+    let t = T::new();
+    let subs = t.pull(&t.directory_url("subscriptions", ""), &t.admin).await;
+    let offers = t.pull(&t.directory_url("offers", ""), &t.admin).await;
+    let stored: Vec<_> =
+        t.state.store().subscriptions().unwrap().into_iter().filter(|s| s.kind == SubKind::Tenant).collect();
+    assert_eq!(subs.len(), stored.len(), "every tenant subscription, the deleted one included");
+    let offer_ids: HashSet<&str> = offers.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    let p = t.provider();
+    for (row, s) in subs.iter().zip(&stored) {
+        let id = row["subscriptionId"].as_str().unwrap();
+        assert_eq!(id, s.subscription_id);
+        assert_eq!(
+            row["id"],
+            format!("/subscriptions/{p}/providers/Microsoft.Subscriptions.Admin/subscriptions/{id}").as_str()
+        );
+        assert_eq!(row["displayName"], s.display_name.as_str());
+        assert_eq!(row["state"], s.state.as_str());
+        let tenant = t.state.identity().tenants.iter().find(|p| Some(&p.name) == s.tenant.as_ref()).unwrap();
+        assert_eq!(row["tenantId"], tenant.tenant_id.as_str(), "the owning tenant's directory");
+        let owner = row["owner"].as_str().unwrap();
+        assert!(owner.ends_with(&format!("@{}.onmicrosoft.com", tenant.name)), "{owner}");
+        assert!(offer_ids.contains(row["offerId"].as_str().unwrap()), "{row}");
+        assert_eq!(row["delegatedProviderSubscriptionId"], "");
+        assert!(row.get("properties").is_none(), "subscriptions are flat ARM objects");
+    }
+    let deleted: Vec<_> = subs.iter().filter(|r| r["state"] == "Deleted").collect();
+    assert_eq!(deleted.len(), 1);
+    assert!(deleted[0]["offerId"].as_str().unwrap().ends_with("/offers/legacy"));
+    let used: HashSet<&str> = subs.iter().map(|r| r["offerId"].as_str().unwrap()).collect();
+    assert!(used.len() >= 3, "at least two offers among the live tenants, plus the deleted one's: {used:?}");
+
+    // Offers, across resource groups, with their fields in `properties`.
+    let groups: HashSet<&str> = offers.iter().map(|o| o["id"].as_str().unwrap().split('/').nth(4).unwrap()).collect();
+    assert_eq!(groups, HashSet::from(["plans", "premium-plans"]));
+    let standard = offers.iter().find(|o| o["name"] == "standard").unwrap();
+    assert_eq!(standard["properties"]["displayName"], "Standard");
+    assert_eq!(standard["properties"]["state"], "Public");
+    let on_standard = subs
+        .iter()
+        .filter(|r| r["state"] != "Deleted" && r["offerId"].as_str().unwrap().ends_with("/offers/standard"))
+        .count();
+    assert_eq!(standard["properties"]["subscriptionCount"], on_standard as u64);
+    let in_group = t
+        .pull(&format!("/subscriptions/{p}/resourceGroups/premium-plans/providers/Microsoft.Subscriptions.Admin/offers?api-version={DIR_V}"), &t.admin)
+        .await;
+    assert_eq!(in_group.iter().map(|o| o["name"].as_str().unwrap()).collect::<Vec<_>>(), ["premium"]);
+    let (s, b) = t
+        .get(&format!(
+            "/subscriptions/{p}/resourceGroups/nope/providers/Microsoft.Subscriptions.Admin/offers?api-version={DIR_V}"
+        ))
+        .await;
+    assert_eq!((s, code(&b).as_str()), (StatusCode::NOT_FOUND, "ResourceGroupNotFound"));
+}
+
+#[tokio::test]
+async fn directory_pages_with_next_links_and_rejects_bad_skip_tokens() {
+    let t = T::new();
+    let all = t.pull(&t.directory_url("subscriptions", ""), &t.admin).await;
+    assert!(all.len() > 4);
+    let (_, b) = t.get(&t.directory_url("subscriptions", "&pageSize=2")).await;
+    let first: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(first["value"].as_array().unwrap().len(), 2);
+    assert!(first["nextLink"].as_str().unwrap().contains("$skipToken=2"), "{}", first["nextLink"]);
+    assert_eq!(
+        t.pull(&t.directory_url("subscriptions", "&pageSize=2"), &t.admin).await,
+        all,
+        "pages lose and repeat nothing"
+    );
+    assert_eq!(t.pull(&t.directory_url("offers", "&pageSize=1"), &t.admin).await.len(), 4);
+    let (_, b) = t.get(&t.directory_url("subscriptions", "")).await;
+    assert!(serde_json::from_str::<Value>(&b).unwrap().get("nextLink").is_none(), "one page: no nextLink");
+    for q in ["&$skipToken=x", "&$skipToken=-1", "&$skipToken=99999", "&pageSize=0", "&pageSize=x"] {
+        let (s, b) = t.get(&t.directory_url("subscriptions", q)).await;
+        assert_eq!((s, code(&b).as_str()), (StatusCode::BAD_REQUEST, "InvalidProperty"), "{q}");
+    }
+}
+
+#[tokio::test]
+async fn directory_is_for_the_operator_only() {
+    let t = T::new();
+    let contoso = t.state.token_for("contoso").unwrap();
+    for collection in ["subscriptions", "offers"] {
+        let url = t.directory_url(collection, "");
+        let (s, _, b) = t.call("GET", &url, Some(&contoso), None).await;
+        assert_eq!((s, code(&b).as_str()), (StatusCode::FORBIDDEN, "AuthorizationFailed"), "{collection}");
+        assert!(b.contains(&format!("Microsoft.Subscriptions.Admin/{collection}/read")), "{b}");
+        let (s, _, _) = t.call("GET", &url, None, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let own = t.tenant_sub(0);
+    let (s, _, _) = t
+        .call(
+            "GET",
+            &format!("/subscriptions/{own}/providers/Microsoft.Subscriptions.Admin/subscriptions?api-version={DIR_V}"),
+            Some(&contoso),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "not even over the tenant's own subscription");
+    let (s, b) = t
+        .get(&format!("/subscriptions/{own}/providers/Microsoft.Subscriptions.Admin/subscriptions?api-version={DIR_V}"))
+        .await;
+    assert_eq!(
+        (s, code(&b).as_str()),
+        (StatusCode::FORBIDDEN, "AuthorizationFailed"),
+        "a tenant subscription is no provider"
+    );
+    let (s, b) = t
+        .get(&format!("/subscriptions/00000000-1111-2222-3333-444444444444/providers/Microsoft.Subscriptions.Admin/subscriptions?api-version={DIR_V}"))
+        .await;
+    assert_eq!((s, code(&b).as_str()), (StatusCode::NOT_FOUND, "SubscriptionNotFound"));
+    let p = t.provider();
+    let (s, b) = t.get(&format!("/subscriptions/{p}/providers/Microsoft.Subscriptions.Admin/subscriptions")).await;
+    assert_eq!((s, code(&b).as_str()), (StatusCode::BAD_REQUEST, "MissingApiVersionParameter"));
+    let (s, b) =
+        t.get(&format!("/subscriptions/{p}/providers/Microsoft.Subscriptions.Admin/offers?api-version={V}")).await;
+    assert_eq!((s, code(&b).as_str()), (StatusCode::BAD_REQUEST, "NoRegisteredProviderFound"));
+    // Paths are case-insensitive, as everywhere in ARM.
+    let (s, _) = t
+        .get(&format!("/SUBSCRIPTIONS/{p}/PROVIDERS/microsoft.subscriptions.admin/Subscriptions?api-version={DIR_V}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn directory_faults_ingested_subscriptions_and_stores_seeded_before_the_directory() {
+    let t = T::with(EmulatorConfig { faults: "503:next=1".parse().unwrap(), ..config() });
+    let url = t.directory_url("subscriptions", "");
+    let (s, b) = t.get(&url).await;
+    assert_eq!((s, code(&b).as_str()), (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"), "faults apply");
+    let before = t.pull(&url, &t.admin).await;
+
+    // Usage for a subscription the stamp never saw: listed, with no owner or offer.
+    let stranger = "5a5a5a5a-0000-4000-8000-000000000001";
+    let rec = serde_json::json!([{
+        "subscriptionId": stranger, "meterId": "B5C15376-6C94-4FDD-B655-1A69D138ACA3", "usageStartTime": "2024-03-14T05:00:00Z",
+        "quantity": 1, "resourceUri": format!("/subscriptions/{stranger}/resourcegroups/x/providers/Microsoft.Storage/storageAccounts/s"),
+    }]);
+    let (s, _, b) = t.call("POST", "/_emulator/usage", Some(&t.admin), Some(rec.to_string())).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let after = t.pull(&url, &t.admin).await;
+    assert_eq!(&after[..before.len()], &before[..], "rows are appended, never reordered");
+    let added = &after[before.len()..];
+    assert_eq!(added.len(), 1);
+    assert_eq!(
+        (added[0]["subscriptionId"].as_str(), added[0]["owner"].as_str(), added[0]["offerId"].as_str()),
+        (Some(stranger), Some(""), Some(""))
+    );
+
+    // A store seeded before the directory existed gets it on open, the same as a fresh seed.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = EmulatorConfig { database: StoreLocation::File(dir.path().join("old.db")), ..config() };
+    let fresh = open_store(&cfg).unwrap().directory().unwrap();
+    {
+        let c = rusqlite::Connection::open(dir.path().join("old.db")).unwrap();
+        c.execute_batch("DROP TABLE directory; DROP TABLE offers;").unwrap();
+    }
+    let reopened = open_store(&cfg).unwrap();
+    assert_eq!(reopened.directory().unwrap(), fresh);
+    assert_eq!(reopened.offers().unwrap().len(), 4);
 }

@@ -5,6 +5,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod control;
+pub(crate) mod directory;
 pub(crate) mod error;
 pub(crate) mod usage;
 
@@ -184,6 +185,7 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
     // Route.
     enum Route {
         Usage(usage::Api, String),
+        Directory(String, directory::Collection),
         Auth,
         Other,
     }
@@ -195,13 +197,24 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
         (Method::GET, ["subscriptions", _, "providers", "microsoft.commerce", "usageaggregates"]) => {
             Route::Usage(usage::Api::Tenant, orig_segs[1].to_string())
         }
+        (Method::GET, ["subscriptions", _, "providers", "microsoft.subscriptions.admin", "subscriptions"]) => {
+            Route::Directory(orig_segs[1].to_string(), directory::Collection::Subscriptions)
+        }
+        (Method::GET, ["subscriptions", _, "providers", "microsoft.subscriptions.admin", "offers"]) => {
+            Route::Directory(orig_segs[1].to_string(), directory::Collection::Offers(None))
+        }
+        (
+            Method::GET,
+            ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.subscriptions.admin", "offers"],
+        ) => Route::Directory(orig_segs[1].to_string(), directory::Collection::Offers(Some(orig_segs[3].to_string()))),
         (_, ["metadata", "endpoints"]) | (_, ["login", ..]) | (_, ["adfs", ..]) => Route::Auth,
         _ => Route::Other,
     };
 
     // Faults.
     let scope = match route {
-        Route::Usage(..) => Some(Scope::Usage),
+        // The directory is a data API like the usage APIs: the default fault scope covers both.
+        Route::Usage(..) | Route::Directory(..) => Some(Scope::Usage),
         Route::Auth => Some(Scope::Auth),
         Route::Other => None,
     };
@@ -248,6 +261,10 @@ async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
                         let caller = auth::authenticate(&state, h)?;
                         let v = usage::validate(&state, api, &sub, &caller, &parts.uri)?;
                         usage::page(&state, v, &parts.uri, h).await
+                    }
+                    Route::Directory(sub, collection) => {
+                        let caller = auth::authenticate(&state, h)?;
+                        directory::list(&state, &caller, &sub, collection, &parts.uri, h, &q).await
                     }
                     Route::Auth => {
                         let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
