@@ -188,3 +188,47 @@ async fn invalid_queries_fail_before_any_request() {
         assert!(err.message.contains(needle), "message names the rule ({needle}): {}", err.message);
     }
 }
+
+/// The tenant directory end to end: the core's calls against the emulator, with pages of 2 and a fault every third
+/// data request, agree with the ready file; a tenant identity is refused with a clear error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_directory_matches_the_ready_file_through_pages_and_faults() {
+    let emu = start(azs_usage_emulator::EmulatorConfig {
+        page_size: 2,
+        faults: "503:every=3".parse().expect("faults"),
+        ..small_config()
+    })
+    .await;
+    let info = emu.info().clone();
+    let c = client(admin_options(&info)).await;
+    let subs = c.tenant_subscriptions(&info.provider_subscription_id).await.expect("directory");
+    let expected: Vec<&azs_usage_emulator::ReadySubscription> =
+        info.tenants.iter().flat_map(|t| t.subscriptions.iter()).collect();
+    assert_eq!(subs.len(), expected.len());
+    for want in &expected {
+        let tenant = info.tenants.iter().find(|t| t.subscriptions.contains(want)).expect("tenant");
+        let got = subs.iter().find(|s| s.subscription_id == want.subscription_id).expect("listed");
+        assert_eq!(
+            (&got.display_name, &got.owner, &got.offer_id, &got.offer_name, &got.state),
+            (&want.display_name, &want.owner, &want.offer_id, &want.offer_name, &want.state)
+        );
+        assert_eq!(got.tenant_id, tenant.tenant_id);
+        assert_eq!(got.delegated_provider_subscription_id, "");
+        assert_eq!(got.provider_subscription_id, info.provider_subscription_id);
+    }
+    assert_eq!(subs.iter().filter(|s| s.state == "Deleted").count(), 1);
+    let offers = c.offers(&info.provider_subscription_id).await.expect("offers");
+    let names: Vec<(&str, &str)> = offers.iter().map(|o| (o.name.as_str(), o.display_name.as_str())).collect();
+    assert_eq!(
+        names,
+        [("basic", "Basic"), ("standard", "Standard"), ("premium", "Premium"), ("legacy", "Legacy 2019")]
+    );
+    let (usage_requests, _) = fault_counters(&info).await;
+    assert!(usage_requests > 8, "several pages, several retried faults: {usage_requests} requests");
+
+    let tenant = client(tenant_options(&info, 0)).await;
+    let e = tenant.tenant_subscriptions(&info.provider_subscription_id).await.expect_err("provider only");
+    assert_eq!(e.kind, ErrorKind::PermissionDenied);
+    assert!(e.message.contains("provider-only") && e.message.contains("operator"), "{}", e.message);
+    emu.shutdown().await;
+}

@@ -25,6 +25,9 @@ pub enum Command {
     Usage(PullArgs),
     /// Provider API: usage of every tenant, or one --subscriber (Microsoft.Commerce.Admin/subscriberUsageAggregates).
     SubscriberUsage(PullArgs),
+    /// Provider API: the tenant directory, every tenant subscription with its owner, directory tenant, offer and
+    /// state (Microsoft.Subscriptions.Admin). The CSV is the --directory file that costs are computed with.
+    Subscriptions(SubscriptionsArgs),
     /// List the meter catalog (built in, plus --meters-file).
     Meters(MetersArgs),
     /// Run the local emulator of the usage service with sample data.
@@ -129,6 +132,32 @@ pub struct PullArgs {
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// Output formats of the tenant directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DirectoryFormat {
+    /// One row per subscription; the header is the directory file's columns (SubscriptionId, DisplayName, Owner,
+    /// TenantId, OfferId, OfferName, State, DelegatedProviderSubscriptionId, ProviderSubscriptionId).
+    Csv,
+    /// A JSON array of objects with the same property names.
+    Json,
+}
+
+/// The tenant directory.
+#[derive(Debug, Args)]
+pub struct SubscriptionsArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DirectoryFormat::Csv)]
+    pub format: DirectoryFormat,
+    /// Output file (default: standard output). Written to a temporary file and renamed when complete.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Retries per request on throttling, 5xx and dropped connections (as for the usage pulls).
+    #[arg(long, default_value_t = 8)]
+    pub max_retries: u32,
 }
 
 /// The meter catalog.

@@ -9,6 +9,7 @@ mod exit;
 mod meters;
 mod output;
 mod pull;
+mod subscriptions;
 
 use clap::Parser;
 
@@ -32,6 +33,7 @@ fn main() {
         match cli.command {
             Command::Usage(a) => pull::run(pull::Target::Tenant, a, cli.verbose).await,
             Command::SubscriberUsage(a) => pull::run(pull::Target::Provider, a, cli.verbose).await,
+            Command::Subscriptions(a) => subscriptions::run(a, cli.verbose).await,
             Command::Meters(a) => meters::run(a),
             Command::Emulator(a) => emulator::run(a).await,
         }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use azs_usage_core::{FIELD_NAMES, UsageRecord};
 
 use crate::args::Format;
+use crate::exit::Failure;
 
 /// Writes records in one format to one sink.
 pub struct RecordWriter {
@@ -134,6 +135,51 @@ impl RecordWriter {
             }
         }
     }
+}
+
+/// Checks, before any request is made, that `target` can be an output file: not a directory, and in a
+/// directory that exists.
+pub fn check_target(target: &Path) -> Result<(), Failure> {
+    if target.is_dir() {
+        return Err(Failure::bad_input(format!(
+            "--output {} is a directory; give a file name, e.g. {}",
+            target.display(),
+            target.join("subscriptions.csv").display()
+        )));
+    }
+    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(Failure::bad_input(format!(
+            "--output {}: the directory {} does not exist; create it first or choose another path",
+            target.display(),
+            parent.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes a whole (small) document: to standard output, or to a temporary file beside `target` that is
+/// renamed into place once complete, so `target` never holds a partial document.
+pub fn write_whole(target: Option<&Path>, bytes: &[u8]) -> Result<(), Failure> {
+    let Some(target) = target else {
+        let mut out = io::stdout().lock();
+        return out
+            .write_all(bytes)
+            .and_then(|_| out.flush())
+            .map_err(|e| Failure::internal(format!("cannot write to standard output: {e}")));
+    };
+    check_target(target)?;
+    let temp = sibling(target, ".tmp");
+    let mut file = File::create(&temp).map_err(|e| {
+        Failure::bad_input(format!("cannot create {} (for --output {}): {e}", temp.display(), target.display()))
+    })?;
+    let written = file.write_all(bytes).and_then(|_| file.sync_all());
+    drop(file);
+    let done = written.and_then(|_| std::fs::rename(&temp, target));
+    done.map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        Failure::internal(format!("cannot write {}: {e}; nothing was written", target.display()))
+    })
 }
 
 fn sibling(target: &Path, suffix: &str) -> PathBuf {

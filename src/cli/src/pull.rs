@@ -193,7 +193,7 @@ fn progress_bar(disabled: bool) -> ProgressBar {
 }
 
 /// One line of `-v` output per client event (the core never puts secrets in events).
-fn describe(event: &ClientEvent) -> String {
+pub fn describe(event: &ClientEvent) -> String {
     match event {
         ClientEvent::Request { method, url } => format!("{method} {url}"),
         ClientEvent::Response { status, request_id, elapsed } => {

@@ -26,25 +26,15 @@ impl Drop for Emulator {
 }
 
 /// Starts `azs-usage emulator` with a small in-memory data set (2 days, ~3000 records, pages of
-/// 100) plus `extra` flags, and waits for its ready file.
+/// 100) plus `extra` flags (which replace a default of the same name), and waits for its ready file.
 pub fn emulator(extra: &[&str]) -> Emulator {
     let dir = tempfile::tempdir().expect("temp dir");
     let ready = dir.path().join("ready.json");
+    let defaults = [("--port", "0"), ("--days", "2"), ("--records", "3000"), ("--page-size", "100"), ("--seed", "11")];
+    let base = defaults.iter().filter(|(flag, _)| !extra.contains(flag)).flat_map(|(flag, value)| [*flag, *value]);
     let child = StdCommand::new(BIN)
-        .args([
-            "emulator",
-            "--memory",
-            "--port",
-            "0",
-            "--days",
-            "2",
-            "--records",
-            "3000",
-            "--page-size",
-            "100",
-            "--seed",
-            "11",
-        ])
+        .args(["emulator", "--memory"])
+        .args(base)
         .args(extra)
         .arg("--ready-file")
         .arg(&ready)
