@@ -144,8 +144,9 @@ async fn drive(
             writer.finish()?;
             let to = if target.kind() == OutputKind::Stdout { String::new() } else { format!(" to {target}") };
             eprintln!(
-                "azs-usage: {} records in {page_count} pages{to} ({})",
+                "azs-usage: {} records in {page_count} {}{to} ({})",
                 thousands(written),
+                if page_count == 1 { "page" } else { "pages" },
                 rate(written, elapsed)
             );
             if duplicates > 0 {

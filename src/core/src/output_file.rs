@@ -263,8 +263,14 @@ impl OutputFile {
                         .set_permissions(existing.permissions())
                         .map_err(|e| write_failed(&target, "keep the permissions of", e))?;
                 }
-                // On failure the temporary file comes back in the error and is removed as it drops.
-                temp.persist(path).map_err(|e| write_failed(&target, "rename the temporary file onto", e.error))?;
+                temp.persist(path).map_err(|failed| {
+                    // The output is complete: keep it under its temporary name rather than lose it.
+                    let mut error = write_failed(&target, "rename the temporary file onto", failed.error);
+                    if let Ok((_, kept)) = failed.file.keep() {
+                        error.message.push_str(&format!("; the complete output is kept in {}", kept.display()));
+                    }
+                    error
+                })?;
                 Ok(())
             }
         }
@@ -499,6 +505,23 @@ mod tests {
         assert_eq!(fs::read_to_string(&partial).expect("partial"), "first page");
         assert_eq!(fs::read_to_string(&path).expect("read"), "previous");
         assert_eq!(names(dir.path()), ["out.csv", "out.csv.partial"]);
+    }
+
+    #[test]
+    fn a_failed_rename_keeps_the_complete_output_and_says_where() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("late.csv");
+        let target = OutputTarget::resolve(&path).expect("resolve");
+        let mut out = target.create().expect("create");
+        out.write_all(b"every record").expect("write");
+        // Something else takes the name meanwhile: a folder that is not empty cannot be replaced.
+        fs::create_dir(&path).expect("folder");
+        fs::write(path.join("inside"), "x").expect("inside");
+        let e = out.commit().expect_err("rename onto a folder");
+        assert_eq!(e.kind, ErrorKind::Internal);
+        let kept = e.message.split("kept in ").nth(1).expect(&e.message);
+        assert!(kept.contains(".late.csv.tmp-"), "{}", e.message);
+        assert_eq!(fs::read(kept).expect("kept"), b"every record");
     }
 
     #[test]
