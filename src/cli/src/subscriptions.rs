@@ -1,21 +1,25 @@
 //! `subscriptions`: the tenant directory (provider only) as CSV or JSON. The CSV's header is the core's
 //! `DIRECTORY_FIELDS`, so the file is what `--directory` reads back wherever costs are computed.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use azs_usage_core::client::ClientEvent;
-use azs_usage_core::{DIRECTORY_FIELDS, TenantSubscription, UsageClient};
+use azs_usage_core::{DIRECTORY_FIELDS, OutputKind, OutputTarget, TenantSubscription, UsageClient};
 
 use crate::args::{DirectoryFormat, SubscriptionsArgs};
 use crate::connection;
 use crate::exit::{ExitCode, Failure};
-use crate::output;
 
 pub async fn run(args: SubscriptionsArgs, verbose: u8) -> Result<(), Failure> {
-    // A target that cannot be written is reported before any request is made.
-    if let Some(path) = &args.output {
-        output::check_target(path)?;
-    }
+    // A bad output path (a folder, a missing folder) is refused before anything else happens.
+    let target = match &args.output {
+        Some(path) => OutputTarget::resolve(path)?,
+        None => OutputTarget::stdout(),
+    };
+    // Created before the first request, so a target that cannot be written costs no request; dropped
+    // (its temporary file removed) when anything fails.
+    let mut file = target.create()?;
     let mut conn = connection::resolve(&args.connection, true)?;
     conn.options.retry.max_retries = args.max_retries;
     if verbose > 0 {
@@ -36,10 +40,12 @@ pub async fn run(args: SubscriptionsArgs, verbose: u8) -> Result<(), Failure> {
     };
     let text = render(args.format, &subscriptions)
         .map_err(|e| Failure::internal(format!("cannot render the tenant directory: {e}")))?;
-    output::write_whole(args.output.as_deref(), &text)?;
+    // The core's output rules: a regular file appears under its name only once complete.
+    file.write_all(&text).map_err(|e| target.write_error(e))?;
+    file.commit()?;
     let deleted = subscriptions.iter().filter(|s| s.state.eq_ignore_ascii_case("Deleted")).count();
-    let target = args.output.as_ref().map(|p| format!(" to {}", p.display())).unwrap_or_default();
-    eprintln!("azs-usage: {} tenant subscriptions ({deleted} deleted){target}", subscriptions.len());
+    let shown = if target.kind() == OutputKind::Stdout { String::new() } else { format!(" to {target}") };
+    eprintln!("azs-usage: {} tenant subscriptions ({deleted} deleted){shown}", subscriptions.len());
     Ok(())
 }
 

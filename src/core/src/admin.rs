@@ -57,6 +57,7 @@ impl UsageClient {
         let mut seen = HashSet::new();
         loop {
             let response = self.get_ok(&url).await.map_err(|e| refused(e, collection, what))?;
+            // reason: InvalidResponse
             let decode = |message: String| Error {
                 status: Some(response.status),
                 request_id: response.request_id.clone(),
@@ -88,6 +89,7 @@ impl UsageClient {
                 Some(link) if !empty => {
                     let next = self.check_next_link(&link)?;
                     if !seen.insert(next.as_str().to_string()) {
+                        // reason: InvalidResponse
                         return Err(Error::new(
                             ErrorKind::Service,
                             format!(
@@ -103,6 +105,7 @@ impl UsageClient {
     }
 }
 
+// reason: InvalidSubscriptionId
 /// The provider subscription as a path segment: a GUID, checked before any request is made.
 fn provider_subscription_id(text: &str) -> Result<&str> {
     let id = text.trim();
@@ -116,6 +119,7 @@ fn provider_subscription_id(text: &str) -> Result<&str> {
     .with_code(codes::INVALID_SUBSCRIPTION_ID))
 }
 
+// reason: PermissionDenied
 /// A 403 from the directory means the caller is not the operator: say so, and what to use instead.
 fn refused(e: Error, collection: &str, what: &str) -> Error {
     if e.kind != ErrorKind::PermissionDenied {
@@ -174,6 +178,7 @@ fn tenant_subscription(
         subscription_id = last_segment(&field(row, "id")).to_string();
     }
     if subscription_id.is_empty() {
+        // reason: InvalidResponse
         return Err(Error::new(
             ErrorKind::Decode,
             format!("entry {} of the tenant subscription list has no subscriptionId (and no id)", index + 1),
@@ -227,6 +232,7 @@ fn offer(index: usize, row: &Map<String, Value>) -> Result<Offer> {
         name = last_segment(&id).to_string();
     }
     if name.is_empty() {
+        // reason: InvalidResponse
         return Err(Error::new(
             ErrorKind::Decode,
             format!("entry {} of the offer list has no name (and no id)", index + 1),
