@@ -1,9 +1,9 @@
 //! Core types to DTOs and back. Pure translation.
 
 use azs_usage_core::record::{format_decimal, format_instant};
-use azs_usage_core::{Error, Meter, StringMap, UsageRecord};
+use azs_usage_core::{Error, Meter, StringMap, TenantSubscription, UsageRecord};
 
-use crate::dto::{ErrorDto, KeyValue, MeterDto, RecordDto};
+use crate::dto::{ErrorDto, KeyValue, MeterDto, RecordDto, TenantSubscriptionDto};
 
 /// A core error as a DTO.
 pub fn error(e: &Error) -> ErrorDto {
@@ -67,6 +67,21 @@ pub fn meter(m: &Meter) -> MeterDto {
         category: m.category.clone(),
         deprecated: u8::from(m.deprecated),
         notes: m.notes.clone(),
+    }
+}
+
+/// A tenant subscription as a DTO.
+pub fn tenant_subscription(s: &TenantSubscription) -> TenantSubscriptionDto {
+    TenantSubscriptionDto {
+        subscription_id: s.subscription_id.clone(),
+        display_name: s.display_name.clone(),
+        owner: s.owner.clone(),
+        tenant_id: s.tenant_id.clone(),
+        offer_id: s.offer_id.clone(),
+        offer_name: s.offer_name.clone(),
+        state: s.state.clone(),
+        delegated_provider_subscription_id: s.delegated_provider_subscription_id.clone(),
+        provider_subscription_id: s.provider_subscription_id.clone(),
     }
 }
 

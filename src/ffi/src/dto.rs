@@ -172,3 +172,35 @@ pub struct QueryDto {
     /// Sub-queries in flight (split by window); 0 or 1: one sequential pull.
     pub throttle_limit: u32,
 }
+
+/// One tenant subscription of the provider's directory: the directory file's columns (`DIRECTORY_FIELDS`), in
+/// order, as text.
+#[ffi]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSubscriptionDto {
+    pub subscription_id: String,
+    pub display_name: String,
+    /// Owner (UPN).
+    pub owner: String,
+    /// Directory tenant id.
+    pub tenant_id: String,
+    /// Resource id of the offer.
+    pub offer_id: String,
+    /// The offer's display name (else its name).
+    pub offer_name: String,
+    /// `Enabled`, `Disabled`, `Deleted`, `Warned`, `PastDue`, `Deleting`, `PartiallyDeleted`, `NotDefined`.
+    pub state: String,
+    /// Empty for a direct tenant.
+    pub delegated_provider_subscription_id: String,
+    /// The provider subscription the directory was read from.
+    pub provider_subscription_id: String,
+}
+
+/// The tenant directory, or the error that prevented reading it.
+#[ffi]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryOutcome {
+    pub subscriptions: Vec<TenantSubscriptionDto>,
+    /// Set (one element) when the call failed; `subscriptions` is then empty.
+    pub error: Vec<ErrorDto>,
+}

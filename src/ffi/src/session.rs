@@ -8,8 +8,8 @@ use azs_usage_core::{ClientOptions, Credential, SecretString, TlsOptions, Url, U
 use interoptopus::ffi;
 use interoptopus::wire::Wire;
 
-use crate::convert::{error, error_of, opt};
-use crate::dto::{ConnectOptionsDto, EventList, TextOutcome};
+use crate::convert::{error, error_of, opt, tenant_subscription};
+use crate::dto::{ConnectOptionsDto, DirectoryOutcome, EventList, TextOutcome};
 use crate::events::Hub;
 use crate::{NativeStatus, guarded};
 
@@ -79,7 +79,40 @@ impl Session {
         })
     }
 
-    /// Events that happened while no cursor was open (connect, default subscription).
+    /// The provider's tenant directory: every tenant subscription with its owner, directory tenant, offer and
+    /// state. `provider_subscription` empty: the connection's default subscription. Provider only: a tenant
+    /// identity gets a `PermissionDenied` error saying so.
+    pub fn tenant_subscriptions(
+        &self,
+        mut provider_subscription: Wire<String>,
+    ) -> ffi::Result<Wire<DirectoryOutcome>, NativeStatus> {
+        guarded(|| {
+            let provider = provider_subscription.unwire();
+            let failed = |e| DirectoryOutcome { subscriptions: Vec::new(), error: vec![e] };
+            let out = match self.client.get() {
+                None => failed(error_of("InvalidInput", "NotConnected", "The session is not connected.")),
+                Some(c) => {
+                    let listed = self.runtime.get().block_on(async {
+                        let provider = match opt(&provider) {
+                            Some(p) => p,
+                            None => c.default_subscription().await?,
+                        };
+                        c.tenant_subscriptions(&provider).await
+                    });
+                    match listed {
+                        Ok(subs) => DirectoryOutcome {
+                            subscriptions: subs.iter().map(tenant_subscription).collect(),
+                            error: Vec::new(),
+                        },
+                        Err(e) => failed(error(&e)),
+                    }
+                }
+            };
+            Wire::from(out)
+        })
+    }
+
+    /// Events that happened while no cursor was open (connect, default subscription, directory).
     pub fn drain_events(&self) -> ffi::Result<Wire<EventList>, NativeStatus> {
         guarded(|| Wire::from(EventList { events: self.hub.drain_session() }))
     }

@@ -155,3 +155,54 @@ fn cancel_from_another_thread_unblocks_next_page() {
     // Cancelled stays cancelled.
     assert_eq!(next(&cursor).error[0].kind, "Cancelled");
 }
+
+#[test]
+fn the_tenant_directory_crosses_as_text_and_a_tenant_is_refused() {
+    use azs_usage_native::DirectoryOutcome;
+    let (_emu, info) = emulator("");
+    let session = connect(&info);
+    let directory = |s: &Session, provider: &str| -> DirectoryOutcome {
+        ok(s.tenant_subscriptions(Wire::from(provider.to_string()))).unwire()
+    };
+    let explicit = directory(&session, &info.provider_subscription_id);
+    assert!(explicit.error.is_empty(), "{:?}", explicit.error);
+    let expected: Vec<_> = info.tenants.iter().flat_map(|t| t.subscriptions.iter()).collect();
+    assert_eq!(explicit.subscriptions.len(), expected.len());
+    for want in expected {
+        let got = explicit.subscriptions.iter().find(|s| s.subscription_id == want.subscription_id).expect("listed");
+        assert_eq!((&got.owner, &got.offer_name, &got.state), (&want.owner, &want.offer_name, &want.state));
+        assert_eq!(got.provider_subscription_id, info.provider_subscription_id);
+    }
+    // Empty: the connection's default (provider) subscription.
+    assert_eq!(directory(&session, "").subscriptions, explicit.subscriptions);
+    let bad = directory(&session, "not a guid");
+    assert!(bad.subscriptions.is_empty());
+    assert_eq!((bad.error[0].kind.as_str(), bad.error[0].code.as_str()), ("InvalidInput", "InvalidSubscriptionId"));
+
+    // A tenant identity: PermissionDenied, with what to do.
+    let tenant = ok(Session::create());
+    let t = &info.tenants[0];
+    let connected = ok(tenant.connect(Wire::from(ConnectOptionsDto {
+        endpoint: info.tenant_endpoint.clone(),
+        credential_kind: "ClientSecret".into(),
+        client_id: t.client_id.clone(),
+        secret: t.client_secret.clone(),
+        tenant: t.tenant_id.clone(),
+        certificate_path: String::new(),
+        certificate_password: String::new(),
+        ca_file: String::new(),
+        insecure: 0,
+        timeout_seconds: 0,
+        max_retries: 0,
+    })))
+    .unwire();
+    assert!(connected.error.is_empty());
+    let refused = directory(&tenant, &t.subscription_ids[0]);
+    assert_eq!(refused.error[0].kind, "PermissionDenied");
+    assert_eq!(refused.error[0].status, 403);
+    assert!(refused.error[0].message.contains("provider-only"), "{}", refused.error[0].message);
+
+    // Not connected: an error, not a panic.
+    let idle = ok(Session::create());
+    assert_eq!(directory(&idle, "").error[0].code, "NotConnected");
+}
