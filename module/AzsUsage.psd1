@@ -14,6 +14,7 @@
         'Get-UsageAggregate'
         'Get-SubscriberUsageAggregate'
         'Get-UsageMeter'
+        'Get-UsageSubscription'
         'Start-AzsUsageEmulator'
         'Stop-AzsUsageEmulator'
     )
@@ -28,7 +29,7 @@
         PSData = @{
             Tags         = @('AzureStack', 'AzureStackHub', 'Usage', 'Billing', 'Linux', 'Windows', 'MacOS', 'PSEdition_Core')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = 'First release: Connect-AzsUsage, Get-UsageAggregate, Get-SubscriberUsageAggregate, Get-UsageMeter, Start/Stop-AzsUsageEmulator.'
+            ReleaseNotes = 'First release: Connect-AzsUsage, Get-UsageAggregate, Get-SubscriberUsageAggregate, Get-UsageMeter, Start/Stop-AzsUsageEmulator. Billing: Get-UsageSubscription (the tenant directory).'
         }
     }
 }

@@ -42,6 +42,38 @@ public sealed class EmulatorTenant : EmulatorPrincipal
     public string Name { get; init; } = "";
     /// <summary>The tenant's subscriptions.</summary>
     public string[] SubscriptionIds { get; init; } = Array.Empty<string>();
+    /// <summary>All the tenant's subscriptions (the deleted one too) with owner and offer, as the directory lists them.</summary>
+    public EmulatorSubscription[] Subscriptions { get; init; } = Array.Empty<EmulatorSubscription>();
+}
+
+/// <summary>A tenant subscription of the emulator's directory (from its ready file).</summary>
+public sealed class EmulatorSubscription
+{
+    /// <summary>Subscription id.</summary>
+    public string SubscriptionId { get; init; } = "";
+    /// <summary>Display name.</summary>
+    public string DisplayName { get; init; } = "";
+    /// <summary>Owner (UPN).</summary>
+    public string Owner { get; init; } = "";
+    /// <summary>The offer's resource id.</summary>
+    public string OfferId { get; init; } = "";
+    /// <summary>The offer's display name (the directory file's OfferName).</summary>
+    public string OfferName { get; init; } = "";
+    /// <summary>Enabled or Deleted.</summary>
+    public string State { get; init; } = "";
+}
+
+/// <summary>An offer of the emulator's directory.</summary>
+public sealed class EmulatorOffer
+{
+    /// <summary>Resource id.</summary>
+    public string Id { get; init; } = "";
+    /// <summary>Name.</summary>
+    public string Name { get; init; } = "";
+    /// <summary>Display name.</summary>
+    public string DisplayName { get; init; } = "";
+    /// <summary>Public, Private or Decommissioned.</summary>
+    public string State { get; init; } = "";
 }
 
 /// <summary>
@@ -66,6 +98,8 @@ public sealed class AzsUsageEmulator : EmulatorPrincipal
     public EmulatorPrincipal Admin { get; init; } = new();
     /// <summary>Sample tenants.</summary>
     public EmulatorTenant[] Tenants { get; init; } = Array.Empty<EmulatorTenant>();
+    /// <summary>The provider's offers.</summary>
+    public EmulatorOffer[] Offers { get; init; } = Array.Empty<EmulatorOffer>();
     /// <summary>The SQLite database, or null (in memory).</summary>
     public string? Database { get; init; }
     /// <summary>Records in the store.</summary>
@@ -114,8 +148,22 @@ public sealed class AzsUsageEmulator : EmulatorPrincipal
                 var subs = new List<string>();
                 if (t.TryGetProperty("subscriptionIds", out var sv) && sv.ValueKind == JsonValueKind.Array)
                     foreach (var s in sv.EnumerateArray()) if (s.ValueKind == JsonValueKind.String) subs.Add(s.GetString()!);
+                var directory = new List<EmulatorSubscription>();
+                if (t.TryGetProperty("subscriptions", out var dv) && dv.ValueKind == JsonValueKind.Array)
+                    foreach (var d in dv.EnumerateArray())
+                        if (d.ValueKind == JsonValueKind.Object)
+                            directory.Add(new EmulatorSubscription
+                            {
+                                SubscriptionId = S(d, "subscriptionId"),
+                                DisplayName = S(d, "displayName"),
+                                Owner = S(d, "owner"),
+                                OfferId = S(d, "offerId"),
+                                OfferName = S(d, "offerName"),
+                                State = S(d, "state"),
+                            });
                 tenants.Add(new EmulatorTenant
                 {
+                    Subscriptions = directory.ToArray(),
                     Name = S(t, "name"),
                     TenantId = S(t, "tenantId"),
                     ClientId = S(t, "clientId"),
@@ -127,6 +175,11 @@ public sealed class AzsUsageEmulator : EmulatorPrincipal
                 });
             }
         }
+        var offers = new List<EmulatorOffer>();
+        if (r.TryGetProperty("offers", out var ov) && ov.ValueKind == JsonValueKind.Array)
+            foreach (var o in ov.EnumerateArray())
+                if (o.ValueKind == JsonValueKind.Object)
+                    offers.Add(new EmulatorOffer { Id = S(o, "id"), Name = S(o, "name"), DisplayName = S(o, "displayName"), State = S(o, "state") });
         long records = r.TryGetProperty("records", out var rv) && rv.ValueKind == JsonValueKind.Number && rv.TryGetInt64(out var n) ? n : 0;
         return new AzsUsageEmulator
         {
@@ -144,6 +197,7 @@ public sealed class AzsUsageEmulator : EmulatorPrincipal
             ClientSecret = adminP.ClientSecret,
             Admin = adminP,
             Tenants = tenants.ToArray(),
+            Offers = offers.ToArray(),
             Database = N(r, "database"),
             Records = records,
             ProcessId = pid,

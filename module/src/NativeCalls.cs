@@ -64,6 +64,12 @@ internal static class NativeCalls
         return w.Unwire();
     }
 
+    internal static DirectoryOutcome TenantSubscriptions(Session s, string providerSubscription)
+    {
+        using var w = Guard("session_tenant_subscriptions", () => s.TenantSubscriptions(providerSubscription.Wire()));
+        return w.Unwire();
+    }
+
     internal static List<EventDto> DrainEvents(Session s)
     {
         using var w = Guard("session_drain_events", s.DrainEvents);
