@@ -67,6 +67,14 @@ fn csv_and_json_carry_the_directory_through_pages_and_faults() {
     let offers: std::collections::BTreeSet<&str> = rows.values().map(|r| r["OfferName"].as_str()).collect();
     assert!(offers.len() >= 3, "several offers: {offers:?}");
 
+    // The pricing crate reads the file back as the --directory of cost computations, entry for entry.
+    let read_back = azs_usage_pricing::Directory::load_csv(&out).expect("the directory file loads");
+    assert_eq!(read_back.len(), rows.len());
+    for entry in read_back.entries() {
+        let row = &rows[&entry.subscription_id];
+        assert_eq!(entry.text_fields().to_vec(), DIRECTORY_FIELDS.map(|f| row[f].as_str()).to_vec());
+    }
+
     // JSON to standard output: the same rows, the same property names in the same order.
     let run = cli().args(["subscriptions", "--format", "json", "--emulator"]).arg(&emu.ready).output().expect("runs");
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
@@ -80,6 +88,10 @@ fn csv_and_json_carry_the_directory_through_pages_and_faults() {
         for name in DIRECTORY_FIELDS {
             assert_eq!(object[name].as_str(), Some(row[name].as_str()), "{name}");
         }
+    }
+    let typed: Vec<azs_usage_core::TenantSubscription> = serde_json::from_value(json).expect("the core's type");
+    for s in &typed {
+        assert_eq!(read_back.get(&s.subscription_id), Some(s), "JSON and CSV carry the same directory");
     }
 }
 
