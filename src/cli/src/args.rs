@@ -40,8 +40,8 @@ pub struct ConnectionArgs {
     /// ARM endpoint: https://management.{region}.{fqdn} (tenant) or https://adminmanagement.{region}.{fqdn} (provider).
     #[arg(long, env = "AZS_USAGE_ENDPOINT")]
     pub endpoint: Option<String>,
-    /// Subscription: the tenant subscription (usage) or the provider subscription (subscriber-usage;
-    /// default: the endpoint's Default Provider Subscription).
+    /// Subscription: the tenant subscription (usage) or the provider subscription (subscriber-usage and
+    /// subscriptions; default: the endpoint's Default Provider Subscription).
     #[arg(long, env = "AZS_USAGE_SUBSCRIPTION")]
     pub subscription: Option<String>,
     /// A bearer token to send as is (prefer the environment variable, which stays out of the process list).

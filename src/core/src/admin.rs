@@ -127,10 +127,10 @@ fn refused(e: Error, collection: &str, what: &str) -> Error {
     }
     Error {
         message: format!(
-            "the {what} was refused: {}. The tenant directory ({PROVIDER}/{collection}) is a provider-only API: \
-             connect to the admin ARM endpoint (https://adminmanagement.{{region}}.{{fqdn}}) with the operator's \
-             identity; a tenant identity cannot read it",
-            e.message.trim_end_matches('.')
+            "the {what} was refused: the tenant directory ({PROVIDER}/{collection}) is a provider-only API, which a \
+             tenant identity cannot read; connect to the admin ARM endpoint (https://adminmanagement.{{region}}.{{fqdn}}) \
+             with the operator's identity. The service said: {}",
+            e.message
         ),
         ..e
     }

@@ -554,6 +554,15 @@ async fn hostile_inputs_never_500() {
         "/subscriptions/%2e%2e/providers/Microsoft.Commerce/usageAggregates?api-version=x".to_string(),
         "/subscriptions/%27/providers/Microsoft.Commerce/usageAggregates".to_string(),
         "/_emulator/stats?reportedStartTime=garbage".to_string(),
+        format!(
+            "/subscriptions/{p}/providers/Microsoft.Subscriptions.Admin/subscriptions?api-version=2015-11-01&$skipToken=%00%ff&pageSize=99999999999999999999"
+        ),
+        format!(
+            "/subscriptions/{p}/resourceGroups/%27;DROP%20TABLE%20offers;--/providers/Microsoft.Subscriptions.Admin/offers?api-version=2015-11-01"
+        ),
+        format!(
+            "/subscriptions/{p}/providers/Microsoft.Subscriptions.Admin/offers?api-version=2015-11-01&$skipToken={long}"
+        ),
         "/nothing/here".to_string(),
     ];
     for u in urls {
@@ -579,6 +588,7 @@ async fn hostile_inputs_never_500() {
     }
     // Data is intact after the injection attempts.
     assert!(t.state.store().record_count().unwrap() > 1000);
+    assert_eq!(t.state.store().offers().unwrap().len(), 4);
 }
 
 #[tokio::test]
