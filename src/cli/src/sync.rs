@@ -56,6 +56,7 @@ pub async fn run(args: SyncArgs, verbose: u8) -> Result<(), Failure> {
         }
     });
     let options = SyncOptions { events: Some(events), cancel, now: None };
+    request.validate(Utc::now())?;
     let store = Store::open(&url).await?;
     let summary = store.sync(request, options).await?;
     report(&summary, started.elapsed());

@@ -16,7 +16,7 @@ use crate::events::{EventHook, SyncEvent};
 use crate::failpoint;
 use crate::model::{Scope, SummaryDelta, Window, decimal_text, instant_text, next_month};
 use crate::postgres::{self, JsonText, Postgres, pg_error};
-use crate::sqlite::{self, Sqlite, WindowFinish, sql_error};
+use crate::sqlite::{self, Sqlite, WindowFinish};
 
 /// Where events go and what cancels the run.
 #[derive(Clone)]
@@ -163,8 +163,10 @@ impl Conn {
             }
             Conn::Postgres(pg) => {
                 let url = pg.url().clone();
-                let err = |what: &'static str| move |e: tokio_postgres::Error| pg_error(&e, &url, what);
-                let url = pg.url().clone();
+                let err = |what: &'static str| {
+                    let url = &url;
+                    move |e: tokio_postgres::Error| pg_error(&e, url, what)
+                };
                 let tx = pg.client_mut().transaction().await.map_err(err("beginning a window"))?;
                 let (replaced, mut delta) = postgres::remove_window(&tx, &url, &job.scope, job.window).await?;
                 emit_started(job, ctx);
@@ -472,13 +474,6 @@ impl Conn {
             *pg = fresh;
         }
         Ok(())
-    }
-
-    pub(crate) fn sqlite(&self) -> Option<&Sqlite> {
-        match self {
-            Conn::Sqlite(db) => Some(db),
-            Conn::Postgres(_) => None,
-        }
     }
 }
 

@@ -12,7 +12,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use azs_usage_core::record::{format_decimal, format_instant};
 use azs_usage_core::{FIELD_NAMES, UsageRecord};
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -424,9 +424,4 @@ mod tests {
         assert_eq!(scaled(tiny).unwrap(), (0, true));
     }
 
-    #[test]
-    fn year_and_month_helpers() {
-        let t = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
-        assert_eq!((t.year(), t.month()), (2026, 2));
-    }
 }

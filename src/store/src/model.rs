@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use crate::error::{Error, Result};
 
 /// What one watermark covers: a stamp, a provider subscription and a granularity.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {
     /// The stamp's name (as in the stamps file, or `--stamp`).
     pub stamp: String,

@@ -758,9 +758,6 @@ pub(crate) async fn directory(client: &Client, url: &PostgresUrl, stamp: &str) -
         .collect())
 }
 
-/// The record's columns in schema order (the same list as SQLite's).
-pub(crate) use crate::sqlite::USAGE_COLUMNS;
-
 /// Reads one usage row (the columns of [`USAGE_COLUMNS`] from `offset`) back into a record.
 pub(crate) fn usage_record(r: &tokio_postgres::Row, offset: usize) -> Result<UsageRecord> {
     let json = |i: usize, column: &str| -> Result<azs_usage_core::StringMap> {

@@ -51,6 +51,11 @@ impl std::fmt::Debug for Sqlite {
 
 /// Maps an SQLite error to the store's reasons; `what` says what was being done.
 pub(crate) fn sql_error(e: rusqlite::Error, path: &Path, what: &str) -> Error {
+    if let rusqlite::Error::ToSqlConversionFailure(inner) = &e {
+        if let Some(ours) = inner.downcast_ref::<Error>() {
+            return ours.clone();
+        }
+    }
     let file = path.display();
     match e.sqlite_error_code() {
         Some(ErrorCode::NotADatabase) => Error::database_not_usable(format!(
@@ -332,9 +337,9 @@ fn begin_window(c: &mut Connection, scope: &Scope, window: Window) -> rusqlite::
         |r| r.get(0),
     )?;
     if cut > 0 {
-        return Err(rusqlite::Error::ModuleError(format!(
+        return Err(module_error(Error::internal(format!(
             "window {window} would cut {cut} stored window(s) in two (planning bug)"
-        )));
+        ))));
     }
     let mut delta = SummaryDelta::default();
     let mut removed = 0u64;
@@ -363,8 +368,9 @@ fn begin_window(c: &mut Connection, scope: &Scope, window: Window) -> rusqlite::
     Ok((removed, delta))
 }
 
-fn module_error(e: Error) -> rusqlite::Error {
-    rusqlite::Error::ModuleError(e.message().to_string())
+/// Carries a store error through a rusqlite result; [`sql_error`] takes it back out unchanged.
+pub(crate) fn module_error(e: Error) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
 const INSERT_USAGE: &str = "INSERT INTO usage_records (stamp, provider_subscription_id, granularity, reported_start,

@@ -133,6 +133,12 @@ impl std::fmt::Debug for SyncRequest {
 }
 
 impl SyncRequest {
+    /// Checks the request (stamp names, alignment, chunk, range) against the clock, before any
+    /// database is opened. [`Store::sync`](crate::Store::sync) checks it again.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<()> {
+        validate(self, now)
+    }
+
     /// A request with the defaults.
     pub fn new(targets: Vec<StampTarget>, range: SyncRange) -> Self {
         SyncRequest {
@@ -262,7 +268,7 @@ pub(crate) fn validate(request: &SyncRequest, now: DateTime<Utc>) -> Result<()> 
     let mut seen = std::collections::BTreeSet::new();
     for t in &request.targets {
         check_stamp_name(&t.name)?;
-        if !seen.insert((t.name.clone(), t.granularity)) {
+        if !seen.insert((t.name.clone(), granularity_name(t.granularity))) {
             return Err(Error::invalid_argument(format!(
                 "stamp '{}' is listed twice for {} data; names must be unique",
                 t.name,

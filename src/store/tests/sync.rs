@@ -1,0 +1,342 @@
+//! The sync against a real emulator (in process, on loopback) into real databases: every case runs
+//! on SQLite and on PostgreSQL (a throwaway cluster, `azs_usage_tests::pg`), and every case ends by
+//! checking the database's tables, read directly, against the emulator's own store
+//! (`/_emulator/stats`): the same count and the same exact sums per subscription and meter.
+
+use std::sync::{Arc, Mutex};
+
+use azs_usage_core::{Granularity, UsageClient};
+use azs_usage_emulator::RunningEmulator;
+use azs_usage_store::{
+    DatabaseUrl, Reason, RunStatus, RunSummary, StampTarget, Store, SyncEvent, SyncOptions, SyncRange, SyncRequest,
+};
+use azs_usage_tests::db::{Engine, TestDb};
+use chrono::{DateTime, Duration, Utc};
+
+/// The emulator's clock, and the last complete hour the syncs stop at.
+fn now() -> DateTime<Utc> {
+    azs_usage_tests::fixed_now()
+}
+
+/// Where the first runs start: before the seeded data.
+fn since() -> DateTime<Utc> {
+    now() - Duration::days(4)
+}
+
+async fn emulator() -> RunningEmulator {
+    azs_usage_tests::start(azs_usage_tests::small_config()).await
+}
+
+async fn client(emu: &RunningEmulator, max_retries: u32) -> UsageClient {
+    let mut retry = azs_usage_tests::quick_retry();
+    retry.max_retries = max_retries;
+    azs_usage_tests::client(azs_usage_tests::admin_options_with(emu.info(), retry)).await
+}
+
+async fn open(db: &TestDb) -> Store {
+    let url = DatabaseUrl::parse_with_env(&db.url, |k| db.env_var(k)).expect("database URL");
+    Store::open(&url).await.expect("store opens")
+}
+
+fn request(client: UsageClient, range: SyncRange) -> SyncRequest {
+    let target = StampTarget {
+        name: "lab".into(),
+        client,
+        provider_subscription: None,
+        granularity: Granularity::Hourly,
+    };
+    let mut r = SyncRequest::new(vec![target], range);
+    r.chunk = Duration::hours(12);
+    r
+}
+
+fn options() -> SyncOptions {
+    SyncOptions { now: Some(now()), ..SyncOptions::default() }
+}
+
+fn incremental(until: Option<DateTime<Utc>>) -> SyncRange {
+    SyncRange::Incremental { since: Some(since()), until }
+}
+
+/// Asserts that the database holds exactly the emulator's records reported in `[since, until)`,
+/// and that the daily summaries agree with the records. Returns the count.
+async fn assert_exact(emu: &RunningEmulator, db: &TestDb, until: DateTime<Utc>, what: &str) -> u64 {
+    let (expected, expected_totals) = azs_usage_tests::store_totals(emu.info(), since(), until).await;
+    let (count, totals) = db.usage_totals("").await;
+    assert!(expected > 100, "{what}: the emulator has records in the window");
+    assert_eq!(count, expected, "{what}: every record once (missing or extra: {})", count as i64 - expected as i64);
+    assert_eq!(totals, expected_totals, "{what}: counts and exact sums per subscription and meter");
+    let (daily, daily_totals) = db.daily_totals().await;
+    assert_eq!((daily, daily_totals), (count, totals), "{what}: usage_daily agrees with usage_records");
+    count
+}
+
+fn succeeded(s: &RunSummary) {
+    assert_eq!(s.status, RunStatus::Succeeded, "run failed: {:?}", s.failures);
+}
+
+/// Each case as one async fn over an engine; the macro makes a test per engine.
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Engine::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if azs_usage_tests::pg::skip_postgres() { return; }
+                super::$name(super::Engine::Postgres).await
+            })*
+        }
+    };
+}
+
+both_engines!(
+    first_sync_holds_every_record_once,
+    the_same_window_twice_adds_nothing,
+    late_records_are_picked_up_by_the_next_run,
+    the_emulator_failing_mid_window_loses_and_repeats_nothing,
+    retried_faults_do_not_change_the_result,
+    a_cancelled_run_rolls_back_its_window,
+    a_second_run_is_refused_while_the_first_holds_the_lock,
+    two_stamps_sync_concurrently_into_one_database,
+    a_newer_schema_is_refused_untouched,
+);
+
+async fn first_sync_holds_every_record_once(engine: Engine) {
+    let emu = emulator().await;
+    let db = TestDb::new(engine, "first_sync");
+    let store = open(&db).await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let mut opts = options();
+    opts.events = Some(Arc::new(move |e: &SyncEvent| sink.lock().unwrap().push(e.to_string())));
+    let s = store.sync(request(client(&emu, 8).await, incremental(None)), opts).await.expect("sync");
+    succeeded(&s);
+    let n = assert_exact(&emu, &db, now(), "first run").await;
+    assert_eq!(s.inserted(), n);
+    assert_eq!(s.replaced(), 0);
+    // 4 days on a 12-hour grid.
+    assert_eq!(s.windows(), 8);
+    assert_eq!(s.scopes[0].watermark, Some(now()));
+    assert_eq!(db.count("SELECT count(*) FROM sync_windows").await, 8);
+    let runs = db.rows(&format!("SELECT status, {}, {} FROM sync_runs", db.text("windows"), db.text("records_inserted"))).await;
+    assert_eq!(runs, vec![vec![Some("succeeded".into()), Some("8".into()), Some(n.to_string())]]);
+    let events = events.lock().unwrap();
+    assert!(events.iter().any(|e| e.contains("window 8/8") && e.contains("committed")), "{events:?}");
+    // An immediate rerun has nothing to do.
+    let s = store.sync(request(client(&emu, 8).await, incremental(None)), options()).await.expect("rerun");
+    succeeded(&s);
+    assert_eq!((s.windows(), s.inserted()), (0, 0));
+    assert_exact(&emu, &db, now(), "after an idle rerun").await;
+}
+
+async fn the_same_window_twice_adds_nothing(engine: Engine) {
+    let emu = emulator().await;
+    let db = TestDb::new(engine, "same_window_twice");
+    let store = open(&db).await;
+    let first = store.sync(request(client(&emu, 8).await, incremental(None)), options()).await.expect("sync");
+    succeeded(&first);
+    let n = assert_exact(&emu, &db, now(), "first run").await;
+    // Re-sync the whole range, then a window inside one stored window (it is widened to the whole window).
+    let again = SyncRange::Resync { from: since(), to: now() };
+    let s = store.sync(request(client(&emu, 8).await, again), options()).await.expect("re-sync");
+    succeeded(&s);
+    assert_eq!((s.inserted(), s.replaced()), (n, n), "every record replaced by itself");
+    assert_exact(&emu, &db, now(), "after re-syncing everything").await;
+    let inner = SyncRange::Resync { from: now() - Duration::hours(30), to: now() - Duration::hours(29) };
+    let s = store.sync(request(client(&emu, 8).await, inner), options()).await.expect("re-sync of one hour");
+    succeeded(&s);
+    assert_eq!(s.windows(), 1, "one stored window re-pulled");
+    assert!(s.inserted() > 0 && s.inserted() == s.replaced());
+    assert_exact(&emu, &db, now(), "after re-syncing one hour").await;
+    assert_eq!(db.count("SELECT count(*) FROM sync_windows").await, 8, "windows never split");
+}
+
+async fn late_records_are_picked_up_by_the_next_run(engine: Engine) {
+    let emu = emulator().await;
+    let db = TestDb::new(engine, "late_records");
+    let store = open(&db).await;
+    let t1 = now() - Duration::hours(6);
+    let s = store.sync(request(client(&emu, 8).await, incremental(Some(t1))), options()).await.expect("sync to t1");
+    succeeded(&s);
+    assert_exact(&emu, &db, t1, "first run").await;
+    // Records for hours long synced, reported after t1: late, as the real service reports them.
+    let sub = emu.info().tenants[0].subscription_ids[0].clone();
+    let late: Vec<serde_json::Value> = (0..5)
+        .map(|i| {
+            serde_json::json!({
+                "subscriptionId": sub,
+                "meterId": "FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5",
+                "usageStartTime": (now() - Duration::hours(40 + i)).format("%Y-%m-%dT%H:00:00Z").to_string(),
+                "reportedTime": (t1 + Duration::minutes(30 + 10 * i)).format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "quantity": "0.123456789012345678",
+                "resourceUri": format!("/subscriptions/{sub}/resourceGroups/late/providers/Microsoft.Compute/virtualMachines/late{i}"),
+                "tags": {"CostCenter": "late"},
+            })
+        })
+        .collect();
+    let (inserted, _) = azs_usage_tests::ingest(emu.info(), serde_json::Value::Array(late)).await;
+    assert_eq!(inserted, 5);
+    assert_exact(&emu, &db, t1, "the late records are not in the synced windows").await;
+    let s = store.sync(request(client(&emu, 8).await, incremental(None)), options()).await.expect("next run");
+    succeeded(&s);
+    assert_exact(&emu, &db, now(), "the next run picked them up").await;
+    assert_eq!(db.count("SELECT count(*) FROM usage_records WHERE resource_group = 'late'").await, 5);
+}
+
+async fn the_emulator_failing_mid_window_loses_and_repeats_nothing(engine: Engine) {
+    let emu = emulator().await;
+    let db = TestDb::new(engine, "emulator_fails");
+    let store = open(&db).await;
+    // Twelve good pages (the first window and a part of the second), then the service is down.
+    azs_usage_tests::set_faults(emu.info(), "delay=1:next=12,503").await;
+    let s = store.sync(request(client(&emu, 1).await, incremental(None)), options()).await.expect("run");
+    assert_eq!(s.status, RunStatus::Failed);
+    assert_eq!(s.failures[0].reason(), Reason::ServiceUnavailable, "{:?}", s.failures);
+    assert!(s.failures[0].message().contains("window"), "{}", s.failures[0]);
+    let watermark = s.scopes[0].watermark.expect("a window was committed");
+    assert!(watermark > since() && watermark < now());
+    // Exactly the committed windows: the window that failed left nothing.
+    let (expected, expected_totals) = azs_usage_tests::store_totals(emu.info(), since(), watermark).await;
+    let (count, totals) = db.usage_totals("").await;
+    assert_eq!((count, totals), (expected, expected_totals), "only whole windows up to the watermark");
+    let runs = db.rows("SELECT status, errors FROM sync_runs").await;
+    assert_eq!(runs[0][0].as_deref(), Some("failed"));
+    assert!(runs[0][1].as_deref().unwrap_or("").contains("ServiceUnavailable"), "{runs:?}");
+    // The service comes back; the next run completes the range.
+    azs_usage_tests::set_faults(emu.info(), "").await;
+    let s = store.sync(request(client(&emu, 1).await, incremental(None)), options()).await.expect("rerun");
+    succeeded(&s);
+    assert_exact(&emu, &db, now(), "after the service came back").await;
+}
+
+async fn retried_faults_do_not_change_the_result(engine: Engine) {
+    let emu = emulator().await;
+    let db = TestDb::new(engine, "retried_faults");
+    let store = open(&db).await;
+    azs_usage_tests::set_faults(emu.info(), "503:every=4,drop:every=7,429=0:every=9").await;
+    let s = store.sync(request(client(&emu, 12).await, incremental(None)), options()).await.expect("sync");
+    succeeded(&s);
+    let (_, fired) = azs_usage_tests::fault_counters(emu.info()).await;
+    assert!(fired > 5, "faults fired: {fired}");
+    assert_exact(&emu, &db, now(), "through retried faults").await;
+}
+
+async fn a_cancelled_run_rolls_back_its_window(engine: Engine) {
+    let emu = emulator().await;
+    let db = TestDb::new(engine, "cancelled");
+    let store = open(&db).await;
+    azs_usage_tests::set_faults(emu.info(), "delay=30").await;
+    let mut opts = options();
+    let cancel = opts.cancel.clone();
+    let pages = Arc::new(Mutex::new(0u32));
+    let seen = pages.clone();
+    opts.events = Some(Arc::new(move |e: &SyncEvent| {
+        if matches!(e, SyncEvent::PageStored { .. }) {
+            let mut n = seen.lock().unwrap();
+            *n += 1;
+            if *n == 15 {
+                cancel.cancel();
+            }
+        }
+    }));
+    let s = store.sync(request(client(&emu, 8).await, incremental(None)), opts).await.expect("run");
+    assert_eq!(s.status, RunStatus::Cancelled);
+    let watermark = s.scopes[0].watermark.expect("the first window was committed");
+    let (expected, _) = azs_usage_tests::store_totals(emu.info(), since(), watermark).await;
+    assert_eq!(db.usage_totals("").await.0, expected, "the window in progress was rolled back");
+    assert_eq!(db.rows("SELECT status FROM sync_runs").await[0][0].as_deref(), Some("cancelled"));
+    azs_usage_tests::set_faults(emu.info(), "").await;
+    let s = store.sync(request(client(&emu, 8).await, incremental(None)), options()).await.expect("rerun");
+    succeeded(&s);
+    assert_exact(&emu, &db, now(), "after the cancelled run").await;
+}
+
+async fn a_second_run_is_refused_while_the_first_holds_the_lock(engine: Engine) {
+    let emu = emulator().await;
+    let db = TestDb::new(engine, "locked");
+    let store = Arc::new(open(&db).await);
+    azs_usage_tests::set_faults(emu.info(), "delay=40").await;
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let started_tx = Mutex::new(Some(started_tx));
+    let mut opts = options();
+    opts.events = Some(Arc::new(move |e: &SyncEvent| {
+        if matches!(e, SyncEvent::PageStored { .. }) {
+            if let Some(tx) = started_tx.lock().unwrap().take() {
+                let _ = tx.send(());
+            }
+        }
+    }));
+    let first = {
+        let (store, client) = (store.clone(), client(&emu, 8).await);
+        tokio::spawn(async move { store.sync(request(client, incremental(None)), opts).await })
+    };
+    started_rx.await.expect("the first run is writing");
+    let second = open(&db).await;
+    let e = second.sync(request(client(&emu, 8).await, incremental(None)), options()).await.unwrap_err();
+    assert_eq!(e.reason(), Reason::SyncLocked, "{e}");
+    assert!(e.message().contains(&format!("pid {}", std::process::id())), "names the holder: {e}");
+    // --wait queues behind the first run, which then finishes; the second finds nothing to do.
+    let mut waiting = request(client(&emu, 8).await, incremental(None));
+    waiting.wait_for_lock = true;
+    let waited = tokio::spawn(async move { second.sync(waiting, options()).await });
+    let s = first.await.expect("first task").expect("first run");
+    succeeded(&s);
+    azs_usage_tests::set_faults(emu.info(), "").await;
+    let w = waited.await.expect("second task").expect("second run");
+    succeeded(&w);
+    assert_eq!(w.inserted(), 0);
+    assert_exact(&emu, &db, now(), "two runs, one after the other").await;
+}
+
+async fn two_stamps_sync_concurrently_into_one_database(engine: Engine) {
+    let east = emulator().await;
+    let mut cfg = azs_usage_tests::small_config();
+    cfg.seed = 99;
+    let west = azs_usage_tests::start(cfg).await;
+    let db = TestDb::new(engine, "two_stamps");
+    let store = open(&db).await;
+    let target = |name: &str, client| StampTarget {
+        name: name.into(),
+        client,
+        provider_subscription: None,
+        granularity: Granularity::Hourly,
+    };
+    let mut r =
+        SyncRequest::new(vec![target("east", client(&east, 8).await), target("west", client(&west, 8).await)], incremental(None));
+    r.chunk = Duration::hours(24);
+    let s = store.sync(r, options()).await.expect("sync");
+    succeeded(&s);
+    assert_eq!(s.scopes.len(), 2);
+    for (name, emu) in [("east", &east), ("west", &west)] {
+        let (expected, expected_totals) = azs_usage_tests::store_totals(emu.info(), since(), now()).await;
+        let (count, totals) = db.usage_totals(&format!("WHERE stamp = '{name}'")).await;
+        assert_eq!((count, totals), (expected, expected_totals), "stamp {name}: every record once");
+    }
+}
+
+async fn a_newer_schema_is_refused_untouched(engine: Engine) {
+    let emu = emulator().await;
+    let db = TestDb::new(engine, "newer_schema");
+    let store = open(&db).await;
+    succeeded(&store.sync(request(client(&emu, 8).await, incremental(Some(now() - Duration::hours(60)))), options()).await.unwrap());
+    drop(store);
+    let insert = "INSERT INTO schema_version (version, name, applied_at, tool_version) VALUES (999, 'future', '2030-01-01T00:00:00Z', '9.0.0')";
+    match engine {
+        Engine::Sqlite => {
+            let c = rusqlite::Connection::open(db.path.as_ref().unwrap()).unwrap();
+            c.execute(insert, []).unwrap();
+        }
+        Engine::Postgres => {
+            db.rows(insert).await;
+        }
+    }
+    let before = db.fingerprint().await;
+    let url = DatabaseUrl::parse_with_env(&db.url, |k| db.env_var(k)).unwrap();
+    let e = Store::open(&url).await.unwrap_err();
+    assert_eq!(e.reason(), Reason::SchemaTooNew, "{e}");
+    assert!(e.message().contains("999") && e.message().contains("upgrade"), "{e}");
+    assert_eq!(db.fingerprint().await, before, "the database was left as it was");
+}
