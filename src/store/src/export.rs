@@ -417,7 +417,7 @@ mod tests {
     fn quantities_scale_exactly() {
         let d: Decimal = "0.0013440860215053762".parse().unwrap();
         let (v, r) = scaled(d).unwrap();
-        assert_eq!(v, 13440860215053762_000_000i128);
+        assert_eq!(v, 13_440_860_215_053_762 * 10i128.pow(5));
         assert!(!r);
         assert_eq!(scaled(Decimal::from(5)).unwrap().0, 5 * 10i128.pow(24));
         let tiny: Decimal = "0.0000000000000000000000000012".parse().unwrap();

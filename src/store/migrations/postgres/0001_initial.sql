@@ -179,18 +179,19 @@ CREATE TABLE rate_cards (
 CREATE TABLE rate_card_rows (
     rate_card_id text NOT NULL,
     row_number integer NOT NULL,
-    sku_price_id text NOT NULL,
     meter_id text NOT NULL,
-    scope text NOT NULL,
     unit_price numeric NOT NULL,
+    currency text NOT NULL,
     block_size numeric NOT NULL,
     included_quantity numeric NOT NULL,
     tier_start numeric NOT NULL,
     effective_from timestamptz,
     effective_to timestamptz,
+    scope text NOT NULL,
     meter_name text NOT NULL,
     unit text NOT NULL,
     description text NOT NULL,
+    source_line integer NOT NULL,
     PRIMARY KEY (rate_card_id, row_number)
 );
 

@@ -179,18 +179,19 @@ CREATE TABLE rate_cards (
 CREATE TABLE rate_card_rows (
     rate_card_id TEXT NOT NULL,
     row_number INTEGER NOT NULL,
-    sku_price_id TEXT NOT NULL,
     meter_id TEXT NOT NULL,
-    scope TEXT NOT NULL,
     unit_price TEXT NOT NULL,
+    currency TEXT NOT NULL,
     block_size TEXT NOT NULL,
     included_quantity TEXT NOT NULL,
     tier_start TEXT NOT NULL,
     effective_from TEXT,
     effective_to TEXT,
+    scope TEXT NOT NULL,
     meter_name TEXT NOT NULL,
     unit TEXT NOT NULL,
     description TEXT NOT NULL,
+    source_line INTEGER NOT NULL,
     PRIMARY KEY (rate_card_id, row_number)
 );
 
