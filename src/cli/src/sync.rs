@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use azs_usage_core::query::parse_time;
 use azs_usage_core::{ClientOptions, Granularity, MeterCatalog, UsageClient};
+use azs_usage_pricing::{FocusOptions, RateCardOptions};
 use azs_usage_store::{
-    RunStatus, RunSummary, StampTarget, Store, SyncEvent, SyncOptions, SyncRange, SyncRequest, load_stamps,
+    RateCardCosts, RunStatus, RunSummary, StampTarget, Store, SyncEvent, SyncOptions, SyncRange, SyncRequest, load_stamps,
 };
 use chrono::{DateTime, Utc};
 use azs_usage_store::CancellationToken;
@@ -27,8 +28,20 @@ pub async fn run(args: SyncArgs, verbose: u8) -> Result<(), Failure> {
         (Some(from), Some(to)) => SyncRange::Resync { from, to },
         _ => SyncRange::Incremental { since: time(&args.since, "--since")?, until: time(&args.until, "--until")? },
     };
+    let costs = match &args.rate_card {
+        Some(path) => {
+            let card_options = RateCardOptions { meter_map: args.meter_map.clone() };
+            let (costs, warnings) = RateCardCosts::load(path, &card_options, FocusOptions::default())?;
+            for w in warnings {
+                eprintln!("azs-usage: warning: {}", w.message);
+            }
+            Some(Arc::new(costs) as Arc<dyn azs_usage_store::CostModel>)
+        }
+        None => None,
+    };
     let targets = targets(&args).await?;
     let mut request = SyncRequest::new(targets, range);
+    request.costs = costs;
     request.chunk = chrono::Duration::hours(i64::from(args.chunk_hours));
     request.wait_for_lock = args.wait;
     request.refresh_directory = !args.no_directory;

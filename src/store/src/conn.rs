@@ -316,26 +316,92 @@ impl Conn {
     /// Records the rate card (idempotent: its id is its content hash).
     pub(crate) async fn store_rate_card(&mut self, model: &dyn CostModel) -> Result<()> {
         let (id, source, currency, now) = (model.rate_card_id(), model.source(), model.currency(), Utc::now());
+        let rows = model.rows();
         match self {
             Conn::Sqlite(db) => {
                 db.transaction("storing the rate card", move |c| {
-                    c.execute(
+                    let new = c.execute(
                         "INSERT OR IGNORE INTO rate_cards (rate_card_id, source, currency, loaded_at) VALUES (?1, ?2, ?3, ?4)",
                         params![id, source, currency, instant_text(&now)],
                     )?;
+                    if new == 1 {
+                        let mut st = c.prepare(
+                            "INSERT INTO rate_card_rows (rate_card_id, row_number, meter_id, unit_price, currency, block_size,
+                             included_quantity, tier_start, effective_from, effective_to, scope, meter_name, unit, description,
+                             source_line) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+                        )?;
+                        for (i, r) in rows.iter().enumerate() {
+                            st.execute(params![
+                                id,
+                                i as i64 + 1,
+                                r.meter_id,
+                                decimal_text(&r.unit_price),
+                                r.currency,
+                                decimal_text(&r.block_size),
+                                decimal_text(&r.included_quantity),
+                                decimal_text(&r.tier_start),
+                                r.effective_from.as_ref().map(instant_text),
+                                r.effective_to.as_ref().map(instant_text),
+                                r.scope.to_string(),
+                                r.meter_name,
+                                r.unit,
+                                r.description,
+                                r.line as i64
+                            ])?;
+                        }
+                    }
                     Ok(())
                 })
                 .await
             }
-            Conn::Postgres(pg) => pg_client(pg)
-                .execute(
-                    "INSERT INTO rate_cards (rate_card_id, source, currency, loaded_at) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT DO NOTHING",
-                    &[&id, &source, &currency, &now],
-                )
-                .await
-                .map(|_| ())
-                .map_err(|e| pg_error(&e, pg.url(), "storing the rate card")),
+            Conn::Postgres(pg) => {
+                let url = pg.url().clone();
+                let err = |e: tokio_postgres::Error| pg_error(&e, &url, "storing the rate card");
+                let tx = pg.client_mut().transaction().await.map_err(err)?;
+                let new = tx
+                    .execute(
+                        "INSERT INTO rate_cards (rate_card_id, source, currency, loaded_at) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT DO NOTHING",
+                        &[&id, &source, &currency, &now],
+                    )
+                    .await
+                    .map_err(err)?;
+                if new == 1 {
+                    let st = tx
+                        .prepare(
+                            "INSERT INTO rate_card_rows (rate_card_id, row_number, meter_id, unit_price, currency, block_size,
+                             included_quantity, tier_start, effective_from, effective_to, scope, meter_name, unit, description,
+                             source_line) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
+                        )
+                        .await
+                        .map_err(err)?;
+                    for (i, r) in rows.iter().enumerate() {
+                        tx.execute(
+                            &st,
+                            &[
+                                &id,
+                                &(i as i32 + 1),
+                                &r.meter_id,
+                                &r.unit_price,
+                                &r.currency,
+                                &r.block_size,
+                                &r.included_quantity,
+                                &r.tier_start,
+                                &r.effective_from,
+                                &r.effective_to,
+                                &r.scope.to_string(),
+                                &r.meter_name,
+                                &r.unit,
+                                &r.description,
+                                &(r.line as i32),
+                            ],
+                        )
+                        .await
+                        .map_err(err)?;
+                    }
+                }
+                tx.commit().await.map_err(err)
+            }
         }
     }
 

@@ -25,6 +25,8 @@ pub trait CostModel: Send + Sync {
     fn source(&self) -> String;
     /// The card's currency.
     fn currency(&self) -> String;
+    /// The card's normalised rows (stored in `rate_card_rows`).
+    fn rows(&self) -> Vec<azs_usage_pricing::PriceRow>;
     /// A pricer for one month of one stamp, with the stamp's stored directory.
     fn month_pricer(&self, directory: Vec<TenantSubscription>) -> Box<dyn MonthPricer>;
 }

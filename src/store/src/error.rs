@@ -1,5 +1,5 @@
-//! The store's one error type. Every constructor names the [`Reason`] it reports, so that the
-//! switch to the core's `Reason` enum (the error contract) is a change of import.
+//! The store's one error type. Every constructor names the core's [`Reason`] it reports (the
+//! error contract, `docs/errors.md`); [`HasReason`] gives it to the CLI and the C ABI.
 //!
 //! Messages never carry a database password: URLs are shown through
 //! [`DatabaseUrl`](crate::DatabaseUrl)'s redacting `Display`, and driver errors are reduced to
@@ -7,87 +7,9 @@
 
 use std::fmt;
 
-/// Why a store operation failed. The names are the error contract's (`docs/errors.md`); this
-/// temporary copy holds the ones the store raises and is replaced by `azs_usage_core::Reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Reason {
-    /// An argument is wrong and no more specific reason applies.
-    InvalidArgument,
-    /// A time does not parse, is not aligned to the granularity, or the range is empty.
-    InvalidTimeRange,
-    /// The database URL does not parse or names an unknown engine.
-    DatabaseUrlInvalid,
-    /// The database server or file cannot be reached (refused, timed out, authentication failed,
-    /// the connection was lost, the directory does not exist).
-    DatabaseUnavailable,
-    /// The database cannot be used: not a database, read-only, corrupt, or lacking privileges.
-    DatabaseNotUsable,
-    /// The database was migrated by a newer azs-usage.
-    SchemaTooNew,
-    /// Another sync run holds the lock.
-    SyncLocked,
-    /// The stamps file is bad (syntax, a missing field, a secret in it, a missing variable).
-    StampConfigInvalid,
-    /// The rate card cannot be used.
-    RateCardInvalid,
-    /// An output path cannot be used (a directory, a missing parent).
-    OutputPathInvalid,
-    /// Writing an output file failed.
-    OutputWriteFailed,
-    /// Authentication with the stamp failed.
-    AuthenticationFailed,
-    /// The stamp refused the identity (403).
-    PermissionDenied,
-    /// The stamp rejected a well-formed request (4xx).
-    ServiceRejected,
-    /// The stamp kept failing after every retry.
-    ServiceUnavailable,
-    /// The stamp answered something that is not a usage page.
-    InvalidResponse,
-    /// The connection to the stamp kept failing.
-    ConnectionFailed,
-    /// TLS with the stamp failed.
-    TlsFailed,
-    /// The caller cancelled the run.
-    OperationCancelled,
-    /// A bug.
-    InternalError,
-}
+use azs_usage_core::HasReason;
 
-impl Reason {
-    /// The reason's stable name (the variant's).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::InvalidArgument => "InvalidArgument",
-            Reason::InvalidTimeRange => "InvalidTimeRange",
-            Reason::DatabaseUrlInvalid => "DatabaseUrlInvalid",
-            Reason::DatabaseUnavailable => "DatabaseUnavailable",
-            Reason::DatabaseNotUsable => "DatabaseNotUsable",
-            Reason::SchemaTooNew => "SchemaTooNew",
-            Reason::SyncLocked => "SyncLocked",
-            Reason::StampConfigInvalid => "StampConfigInvalid",
-            Reason::RateCardInvalid => "RateCardInvalid",
-            Reason::OutputPathInvalid => "OutputPathInvalid",
-            Reason::OutputWriteFailed => "OutputWriteFailed",
-            Reason::AuthenticationFailed => "AuthenticationFailed",
-            Reason::PermissionDenied => "PermissionDenied",
-            Reason::ServiceRejected => "ServiceRejected",
-            Reason::ServiceUnavailable => "ServiceUnavailable",
-            Reason::InvalidResponse => "InvalidResponse",
-            Reason::ConnectionFailed => "ConnectionFailed",
-            Reason::TlsFailed => "TlsFailed",
-            Reason::OperationCancelled => "OperationCancelled",
-            Reason::InternalError => "InternalError",
-        }
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use azs_usage_core::Reason;
 
 /// A store error: why, and a message that says what was wrong and how to fix it.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -205,6 +127,12 @@ impl Error {
             }
         }
         Self::new(reason, message)
+    }
+}
+
+impl HasReason for Error {
+    fn reason(&self) -> Reason {
+        self.reason
     }
 }
 

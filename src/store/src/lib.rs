@@ -23,6 +23,7 @@ pub mod failpoint;
 mod model;
 mod plan;
 mod postgres;
+mod rate_card;
 mod schema;
 mod stamps;
 mod sqlite;
@@ -35,6 +36,7 @@ pub use error::{Error, Reason, Result};
 pub use events::{EventHook, SyncEvent};
 pub use export::{ExportFormat, ExportRequest, ExportTable, ExportedFile, QUANTITY_SCALE, USAGE_EXTRA_COLUMNS};
 pub use model::{Scope, Window};
+pub use rate_card::RateCardCosts;
 pub use schema::{MigrationReport, SCHEMA_VERSION};
 pub use stamps::{StampConfig, load_stamps, parse_stamps};
 pub use sync::{
