@@ -117,6 +117,15 @@ impl PgCluster {
         let base = target_tmp()
             .join(format!("pg-{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
         let _ = std::fs::remove_dir_all(&base);
+        // Earlier clusters' watchers (running as postgres) empty their folders but cannot remove them
+        // from the root-owned tmp folder: sweep the empty ones.
+        if let Ok(entries) = std::fs::read_dir(target_tmp()) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with("pg-") {
+                    let _ = std::fs::remove_dir(e.path());
+                }
+            }
+        }
         std::fs::create_dir_all(base.join("sock")).expect("cluster folder");
         std::fs::write(base.join("pwfile"), PG_PASSWORD).expect("password file");
         let cluster = PgCluster { port: free_port(), base, bin, run_as, private };

@@ -157,8 +157,15 @@ fn killed_at_every_point_then_rerun_holds_every_record_once() {
         assert!(statuses.iter().all(|r| r[0].as_deref() != Some("running")), "{statuses:?}");
         assert!(statuses.iter().filter(|r| r[0].as_deref() == Some("interrupted")).count() >= 6, "{statuses:?}");
         // And a second complete run adds nothing.
-        let (code, err) = run_sync(&emu, &db, &r, &["--from", &iso(r.since), "--to", &iso(r.until)]);
-        assert_eq!(code, 0, "{err}");
+        let mut resync = StdCommand::new(BIN);
+        resync
+            .args(["sync", "--database", &db.url, "--stamp", "lab", "--chunk-hours", "6", "--from", &iso(r.since)])
+            .args(["--to", &iso(r.until), "--emulator"])
+            .arg(&emu.ready)
+            .env_remove("AZS_USAGE_FAILPOINT")
+            .envs(db.env());
+        let out = resync.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_exact(&rt, &emu, &db, r.since, r.until, &format!("{engine:?}: after re-syncing the range"));
     }
 }
@@ -241,7 +248,10 @@ fn bad_input_is_refused_clearly_and_leaves_the_database_as_it_was() {
     let (since, until) = (iso(r.since), iso(r.until));
     let run = |database: &str, extra: &[&str], env: &[(&str, &str)]| {
         let mut c = cli();
-        c.args(["sync", "--database", database, "--stamp", "lab"]);
+        c.args(["sync", "--database", database]);
+        if !extra.contains(&"--config") {
+            c.args(["--stamp", "lab"]);
+        }
         c.args(extra);
         c.env_remove("PGPASSWORD");
         for (k, v) in env {
@@ -288,8 +298,9 @@ fn bad_input_is_refused_clearly_and_leaves_the_database_as_it_was() {
     assert_eq!(std::fs::read(&not_db).unwrap(), before);
 
     // Read-only databases.
+    let short = Range { since: r.since, until: r.since + chrono::Duration::hours(12) };
     let sqlite_db = TestDb::new(Engine::Sqlite, "cli_read_only");
-    let (code, err) = run_sync(&emu, &sqlite_db, &r, &["--until", &iso(r.since + chrono::Duration::hours(12))]);
+    let (code, err) = run_sync(&emu, &sqlite_db, &short, &[]);
     assert_eq!(code, 0, "{err}");
     let path = sqlite_db.path.clone().unwrap();
     // Root ignores file permissions; the immutable attribute binds root too.
@@ -310,7 +321,7 @@ fn bad_input_is_refused_clearly_and_leaves_the_database_as_it_was() {
 
     if !pg::skip_postgres() {
         let pg_db = TestDb::new(Engine::Postgres, "cli_read_only");
-        let (code, err) = run_sync(&emu, &pg_db, &r, &["--until", &iso(r.since + chrono::Duration::hours(12))]);
+        let (code, err) = run_sync(&emu, &pg_db, &short, &[]);
         assert_eq!(code, 0, "{err}");
         pg::shared().psql("postgres", "ALTER DATABASE cli_read_only SET default_transaction_read_only = on");
         let before = rt.block_on(pg_db.fingerprint());

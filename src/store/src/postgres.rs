@@ -81,8 +81,19 @@ pub(crate) fn pg_error(e: &tokio_postgres::Error, url: &PostgresUrl, what: &str)
             Error::internal(format!("PostgreSQL failed {what} on {url}: {msg} (SQLSTATE {c})"))
         };
     }
-    // Not a server error: the connection could not be made, or broke.
-    Error::database_unavailable(format!("{url}: {what}: {e}")).transient()
+    // Not a server error: the connection could not be made, or broke. The cause (refused, timed
+    // out, TLS) is in the source chain, not in the driver's own text.
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+        source = cause.source();
+    }
+    Error::database_unavailable(format!("{url}: {what}: {text}")).transient()
 }
 
 impl Postgres {

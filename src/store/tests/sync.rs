@@ -340,3 +340,88 @@ async fn a_newer_schema_is_refused_untouched(engine: Engine) {
     assert!(e.message().contains("999") && e.message().contains("upgrade"), "{e}");
     assert_eq!(db.fingerprint().await, before, "the database was left as it was");
 }
+
+mod costs {
+    use super::*;
+    use azs_usage_pricing::FocusOptions;
+    use azs_usage_store::RateCardCosts;
+    use rust_decimal::Decimal;
+
+    /// A rate card pricing every meter the database holds at 0.01 USD per unit, but one.
+    async fn rate_card(db: &TestDb, dir: &std::path::Path) -> (RateCardCosts, String) {
+        let mut meters: Vec<String> =
+            db.rows("SELECT DISTINCT meter_id FROM usage_records").await.into_iter().filter_map(|r| r[0].clone()).collect();
+        meters.sort();
+        let unpriced = meters.pop().expect("meters");
+        let mut csv = String::from("MeterId,UnitPrice,Currency\n");
+        for m in &meters {
+            csv.push_str(&format!("{m},0.01,USD\n"));
+        }
+        let path = dir.join("card.csv");
+        std::fs::write(&path, csv).unwrap();
+        let (costs, _) = RateCardCosts::load(&path, &Default::default(), FocusOptions::default()).expect("rate card");
+        (costs, unpriced)
+    }
+
+    async fn check(db: &TestDb, unpriced: &str, what: &str) {
+        let priced = db.usage_totals(&format!("WHERE meter_id <> '{unpriced}'")).await;
+        let expected: Decimal = priced.1.values().map(|(_, q)| *q).sum::<Decimal>() * Decimal::new(1, 2);
+        let rows = db.count("SELECT count(*) FROM focus_costs").await as u64;
+        assert_eq!(rows, priced.0, "{what}: one cost row per priced record");
+        let sum = |sql: String| async move {
+            db.rows(&sql).await.iter().map(|r| r[0].as_deref().unwrap_or("0").parse::<Decimal>().unwrap()).sum::<Decimal>()
+        };
+        let billed = sum(format!("SELECT {} FROM focus_costs", db.text("billed_cost"))).await;
+        assert_eq!(billed, expected, "{what}: billed cost = quantity x price, exactly");
+        let monthly = sum(format!("SELECT {} FROM v_monthly_cost_by_tenant", db.text("billed_cost"))).await;
+        assert_eq!(monthly, expected, "{what}: the monthly view adds up");
+        for key in db.rows("SELECT DISTINCT tag_key FROM v_cost_by_tag").await {
+            let key = key[0].clone().unwrap();
+            let by_tag =
+                sum(format!("SELECT {} FROM v_cost_by_tag WHERE tag_key = '{key}'", db.text("billed_cost"))).await;
+            assert_eq!(by_tag, expected, "{what}: tag {key}'s values (untagged included) add up to the total");
+        }
+        assert_eq!(db.count("SELECT count(*) FROM cost_dirty_months").await, 0, "{what}: no month left stale");
+    }
+
+    async fn costs_follow_usage_month_by_month(engine: Engine) {
+        let emu = emulator().await;
+        let db = TestDb::new(engine, "costs");
+        let store = open(&db).await;
+        succeeded(&store.sync(request(client(&emu, 8).await, incremental(Some(since() + Duration::hours(24)))), options()).await.unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let (costs, unpriced) = rate_card(&db, dir.path()).await;
+        let costs = Arc::new(costs);
+        let mut r = request(client(&emu, 8).await, incremental(None));
+        r.costs = Some(costs.clone());
+        let s = store.sync(r, options()).await.expect("sync with costs");
+        succeeded(&s);
+        assert!(!s.costs.is_empty() && s.costs.iter().map(|c| c.unpriced).sum::<u64>() > 0, "{:?}", s.costs);
+        assert_exact(&emu, &db, now(), "usage").await;
+        check(&db, &unpriced, "first pricing").await;
+        assert_eq!(db.count("SELECT count(*) FROM rate_cards").await, 1);
+        assert!(db.count("SELECT count(*) FROM rate_card_rows").await > 3);
+        // A re-synced window marks its month; its costs are replaced as a whole, to the same figures.
+        let mut r = request(client(&emu, 8).await, SyncRange::Resync { from: now() - Duration::hours(24), to: now() });
+        r.costs = Some(costs);
+        let s = store.sync(r, options()).await.expect("re-sync with costs");
+        succeeded(&s);
+        assert!(!s.costs.is_empty());
+        check(&db, &unpriced, "after a re-sync").await;
+        let tag_rows = db.count("SELECT count(*) FROM cost_by_tag WHERE tag_value = '(untagged)'").await;
+        assert!(tag_rows > 0, "the untagged bucket is there");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_costs_follow_usage_month_by_month() {
+        costs_follow_usage_month_by_month(Engine::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_costs_follow_usage_month_by_month() {
+        if azs_usage_tests::pg::skip_postgres() {
+            return;
+        }
+        costs_follow_usage_month_by_month(Engine::Postgres).await
+    }
+}
