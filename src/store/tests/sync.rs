@@ -388,7 +388,7 @@ mod costs {
         let emu = emulator().await;
         let db = TestDb::new(engine, "costs");
         let store = open(&db).await;
-        succeeded(&store.sync(request(client(&emu, 8).await, incremental(Some(since() + Duration::hours(24)))), options()).await.unwrap());
+        succeeded(&store.sync(request(client(&emu, 8).await, incremental(Some(since() + Duration::hours(48)))), options()).await.unwrap());
         let dir = tempfile::tempdir().unwrap();
         let (costs, unpriced) = rate_card(&db, dir.path()).await;
         let costs = Arc::new(costs);
