@@ -144,7 +144,8 @@ impl TestDb {
         let mut totals = Totals::new();
         let mut n = 0;
         for r in self.rows(&sql).await {
-            let key = (r[0].clone().unwrap_or_default().to_lowercase(), r[1].clone().unwrap_or_default().to_lowercase());
+            let key =
+                (r[0].clone().unwrap_or_default().to_lowercase(), r[1].clone().unwrap_or_default().to_lowercase());
             let q: Decimal = r[2].as_deref().unwrap_or("0").parse().expect("exact decimal");
             let e = totals.entry(key).or_default();
             e.0 += 1;
@@ -160,7 +161,8 @@ impl TestDb {
         let mut totals = Totals::new();
         let mut n = 0;
         for r in self.rows(&sql).await {
-            let key = (r[0].clone().unwrap_or_default().to_lowercase(), r[1].clone().unwrap_or_default().to_lowercase());
+            let key =
+                (r[0].clone().unwrap_or_default().to_lowercase(), r[1].clone().unwrap_or_default().to_lowercase());
             let records: u64 = r[2].as_deref().unwrap_or("0").parse().expect("count");
             let q: Decimal = r[3].as_deref().unwrap_or("0").parse().expect("exact decimal");
             let e = totals.entry(key).or_default();

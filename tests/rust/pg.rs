@@ -92,7 +92,9 @@ fn run_as() -> Option<(u32, u32)> {
     let g = output(Command::new("id").args(["-g", "postgres"])).and_then(|s| s.parse().ok());
     match (u, g) {
         (Some(u), Some(g)) => Some((u, g)),
-        _ => panic!("running as root, and there is no 'postgres' user to run the test cluster as (PostgreSQL refuses root)"),
+        _ => panic!(
+            "running as root, and there is no 'postgres' user to run the test cluster as (PostgreSQL refuses root)"
+        ),
     }
 }
 
@@ -114,8 +116,7 @@ impl PgCluster {
         static N: AtomicU32 = AtomicU32::new(0);
         let bin = find_bin();
         let run_as = run_as();
-        let base = target_tmp()
-            .join(format!("pg-{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let base = target_tmp().join(format!("pg-{name}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
         let _ = std::fs::remove_dir_all(&base);
         // Earlier clusters' watchers (running as postgres) empty their folders but cannot remove them
         // from the root-owned tmp folder: sweep the empty ones.
@@ -230,7 +231,22 @@ impl PgCluster {
     /// Runs SQL through `psql` in `db`; returns its unaligned output (`-At`).
     pub fn psql(&self, db: &str, sql: &str) -> String {
         let out = Command::new(self.bin.join("psql"))
-            .args(["-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", PG_USER, "-d", db, "-c", sql])
+            .args([
+                "-X",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                PG_USER,
+                "-d",
+                db,
+                "-c",
+                sql,
+            ])
             .env("PGPASSWORD", PG_PASSWORD)
             .output()
             .expect("psql runs");

@@ -29,11 +29,7 @@ pub async fn migrate(args: DatabaseArgs) -> Result<(), Failure> {
 
 pub async fn export(args: ExportArgs) -> Result<(), Failure> {
     let url = database_url(&args.database)?;
-    let months = args
-        .month
-        .iter()
-        .map(|m| parse_month(m))
-        .collect::<Result<Vec<_>, _>>()?;
+    let months = args.month.iter().map(|m| parse_month(m)).collect::<Result<Vec<_>, _>>()?;
     let store = Store::open_read_only(&url).await?;
     let request = ExportRequest {
         table: match args.table {

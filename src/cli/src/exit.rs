@@ -80,9 +80,11 @@ impl From<azs_usage_store::Error> for Failure {
         use azs_usage_store::Reason as R;
         let code = match e.reason() {
             R::AuthenticationFailed | R::PermissionDenied => ExitCode::Auth,
-            R::DatabaseUnavailable | R::ServiceUnavailable | R::InvalidResponse | R::ConnectionFailed | R::TlsFailed => {
-                ExitCode::Service
-            }
+            R::DatabaseUnavailable
+            | R::ServiceUnavailable
+            | R::InvalidResponse
+            | R::ConnectionFailed
+            | R::TlsFailed => ExitCode::Service,
             R::SyncLocked => ExitCode::Locked,
             R::OperationCancelled => ExitCode::Interrupted,
             R::OutputWriteFailed | R::InternalError => ExitCode::Internal,

@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 use azs_usage_core::query::parse_time;
 use azs_usage_core::{ClientOptions, Granularity, MeterCatalog, UsageClient};
 use azs_usage_pricing::{FocusOptions, RateCardOptions};
+use azs_usage_store::CancellationToken;
 use azs_usage_store::{
-    RateCardCosts, RunStatus, RunSummary, StampTarget, Store, SyncEvent, SyncOptions, SyncRange, SyncRequest, load_stamps,
+    RateCardCosts, RunStatus, RunSummary, StampTarget, Store, SyncEvent, SyncOptions, SyncRange, SyncRequest,
+    load_stamps,
 };
 use chrono::{DateTime, Utc};
-use azs_usage_store::CancellationToken;
 
 use crate::args::SyncArgs;
 use crate::connection;
@@ -75,7 +76,9 @@ pub async fn run(args: SyncArgs, verbose: u8) -> Result<(), Failure> {
     report(&summary, started.elapsed());
     match summary.status {
         RunStatus::Succeeded => Ok(()),
-        RunStatus::Cancelled => Err(Failure::new(ExitCode::Interrupted, "interrupted; rerun to continue from the watermark")),
+        RunStatus::Cancelled => {
+            Err(Failure::new(ExitCode::Interrupted, "interrupted; rerun to continue from the watermark"))
+        }
         RunStatus::Failed => {
             let mut failures = summary.failures.into_iter();
             let first = failures.next().map(Failure::from).unwrap_or_else(|| Failure::internal("the run failed"));
@@ -100,7 +103,10 @@ async fn targets(args: &SyncArgs) -> Result<Vec<StampTarget>, Failure> {
     if let Some(path) = &args.config {
         for stamp in load_stamps(path)? {
             if stamp.tls.insecure {
-                eprintln!("azs-usage: warning: stamp '{}': insecure = true: TLS certificates are not verified", stamp.name);
+                eprintln!(
+                    "azs-usage: warning: stamp '{}': insecure = true: TLS certificates are not verified",
+                    stamp.name
+                );
             }
             let mut options = ClientOptions::new(stamp.endpoint.clone(), stamp.credential);
             options.tls = stamp.tls;
@@ -148,10 +154,7 @@ fn report(s: &RunSummary, elapsed: Duration) {
         let wm = scope.watermark.map(|w| w.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_else(|| "none".into());
         eprintln!(
             "azs-usage:   {}: {} windows, {} records, {} replaced; watermark {wm}",
-            scope.scope,
-            scope.windows,
-            scope.inserted,
-            scope.replaced
+            scope.scope, scope.windows, scope.inserted, scope.replaced
         );
     }
     for c in &s.costs {

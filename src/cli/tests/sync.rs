@@ -100,7 +100,14 @@ fn watermark(rt: &tokio::runtime::Runtime, db: &TestDb) -> Option<DateTime<Utc>>
 }
 
 /// The database holds exactly the emulator's records reported in `[since, until)`.
-fn assert_exact(rt: &tokio::runtime::Runtime, emu: &Emulator, db: &TestDb, since: DateTime<Utc>, until: DateTime<Utc>, what: &str) -> u64 {
+fn assert_exact(
+    rt: &tokio::runtime::Runtime,
+    emu: &Emulator,
+    db: &TestDb,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    what: &str,
+) -> u64 {
     let (expected, expected_totals) = rt.block_on(azs_usage_tests::store_totals(&emu.info, since, until));
     let (count, totals) = rt.block_on(db.usage_totals(""));
     assert_eq!(count, expected, "{what}: every record once (missing or extra: {})", count as i64 - expected as i64);
@@ -123,7 +130,8 @@ fn killed_at_every_point_then_rerun_holds_every_record_once() {
     for engine in engines() {
         let db = TestDb::new(engine, "cli_killed");
         let mut kills = 0;
-        for point in ["run-started", "window-begun", "window-page", "window-before-commit", "window-committed", "window-page:3"]
+        for point in
+            ["run-started", "window-begun", "window-page", "window-before-commit", "window-committed", "window-page:3"]
         {
             let (child, _) = sync_frozen_at(&emu, &db, &r, point);
             kill(child);
@@ -137,7 +145,8 @@ fn killed_at_every_point_then_rerun_holds_every_record_once() {
         }
         // Kills at moments nobody chose.
         for delay_ms in [350u64, 700, 1100] {
-            let mut child = sync_command(&emu, &db, &r, &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+            let mut child =
+                sync_command(&emu, &db, &r, &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
             std::thread::sleep(Duration::from_millis(delay_ms));
             let _ = child.kill();
             let _ = child.wait();
@@ -183,7 +192,11 @@ fn two_syncs_at_once_one_waits_or_exits_with_code_5() {
         assert_eq!(code, 5, "{engine:?}: the second run exits with its own code: {err}");
         assert!(err.contains("another sync is running") && err.contains(&format!("pid {holder_pid}")), "{err}");
         assert!(err.contains("--wait"), "{err}");
-        let waiting = sync_command(&emu, &db, &r, &["--wait", "-v"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let waiting = sync_command(&emu, &db, &r, &["--wait", "-v"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         std::thread::sleep(Duration::from_millis(800));
         kill(holder);
         let out = waiting.wait_with_output().unwrap();
@@ -346,7 +359,10 @@ fn bad_input_is_refused_clearly_and_leaves_the_database_as_it_was() {
     .unwrap();
     let (code, err) = sync(&url, &["--config", stamps.to_str().unwrap()], &[]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("stamps.toml:5:") && err.contains("client_secret_env") && !err.contains("Sup3r~Secret"), "{err}");
+    assert!(
+        err.contains("stamps.toml:5:") && err.contains("client_secret_env") && !err.contains("Sup3r~Secret"),
+        "{err}"
+    );
     std::fs::write(
         &stamps,
         "[[stamp]]\nname = \"east\"\nendpoint = \"https://adminmanagement.east.example\"\nclient_id = \"app\"\nclient_secret_env = \"AZS_TEST_UNSET_SECRET\"\n",

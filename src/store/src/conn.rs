@@ -175,8 +175,9 @@ impl Conn {
                 futures::pin_mut!(writer);
                 let mut inserted = 0u64;
                 while let Some(page) = next_page(&mut pages, ctx, job).await? {
-                    let d = postgres::copy_page(writer.as_mut(), &url, &job.scope, job.window, ingested_at, &page.records)
-                        .await?;
+                    let d =
+                        postgres::copy_page(writer.as_mut(), &url, &job.scope, job.window, ingested_at, &page.records)
+                            .await?;
                     inserted += page.records.len() as u64;
                     delta.absorb(d);
                     page_stored(job, ctx, inserted);
@@ -209,7 +210,8 @@ impl Conn {
             }
             Conn::Postgres(pg) => {
                 let url = pg.url().clone();
-                let tx = pg.client_mut().transaction().await.map_err(|e| pg_error(&e, &url, "storing the directory"))?;
+                let tx =
+                    pg.client_mut().transaction().await.map_err(|e| pg_error(&e, &url, "storing the directory"))?;
                 postgres::replace_directory(&tx, &url, stamp, &rows, now).await?;
                 failpoint::hit("directory-written");
                 tx.commit().await.map_err(|e| pg_error(&e, &url, "storing the directory"))
@@ -471,7 +473,9 @@ impl Conn {
                 let tx = pg.client_mut().transaction().await.map_err(err)?;
                 for table in ["focus_costs", "cost_monthly", "cost_by_tag"] {
                     tx.execute(
-                        &format!("DELETE FROM {table} WHERE stamp = $1 AND granularity = $2 AND billing_period_start = $3"),
+                        &format!(
+                            "DELETE FROM {table} WHERE stamp = $1 AND granularity = $2 AND billing_period_start = $3"
+                        ),
                         &[&stamp, &granularity, &month],
                     )
                     .await
@@ -504,7 +508,9 @@ impl Conn {
                     let writer = BinaryCopyInWriter::new(sink, &focus_types());
                     futures::pin_mut!(writer);
                     for cost in &costs {
-                        write_focus_row(writer.as_mut(), stamp, granularity, cost, &rate_card_id, now).await.map_err(err)?;
+                        write_focus_row(writer.as_mut(), stamp, granularity, cost, &rate_card_id, now)
+                            .await
+                            .map_err(err)?;
                         summary.add(cost);
                         outcome.rows += 1;
                         if outcome.rows == 1 {
@@ -752,8 +758,8 @@ async fn write_summaries_postgres(
         )
         .await?;
     for (cur, key, value, m) in s.tag_rows() {
-        tx.execute(&tags, &[&stamp, &granularity, &month, &cur, &key, &value, &m.rows, &m.billed, &m.effective]).await?;
+        tx.execute(&tags, &[&stamp, &granularity, &month, &cur, &key, &value, &m.rows, &m.billed, &m.effective])
+            .await?;
     }
     Ok(())
 }
-

@@ -251,7 +251,10 @@ mod tests {
         let names = focus_column_names();
         assert_eq!(names[0], "billed_cost");
         assert_eq!(names[41], "x_meter_id");
-        for sql in [include_str!("../migrations/sqlite/0001_initial.sql"), include_str!("../migrations/postgres/0001_initial.sql")] {
+        for sql in [
+            include_str!("../migrations/sqlite/0001_initial.sql"),
+            include_str!("../migrations/postgres/0001_initial.sql"),
+        ] {
             let table = sql.split("CREATE TABLE focus_costs (").nth(1).unwrap().split(");").next().unwrap();
             let cols: Vec<&str> = table.lines().filter_map(|l| l.split_whitespace().next()).collect();
             assert_eq!(&cols[2..49], names.iter().map(String::as_str).collect::<Vec<_>>().as_slice());

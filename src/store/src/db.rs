@@ -157,15 +157,14 @@ impl Store {
             summary.failures.extend(out.failures);
             summary.warnings.extend(out.warnings);
         }
-        summary.status = if ctx.cancel.is_cancelled()
-            || summary.failures.iter().any(|e| e.reason() == Reason::OperationCancelled)
-        {
-            RunStatus::Cancelled
-        } else if summary.failures.is_empty() {
-            RunStatus::Succeeded
-        } else {
-            RunStatus::Failed
-        };
+        summary.status =
+            if ctx.cancel.is_cancelled() || summary.failures.iter().any(|e| e.reason() == Reason::OperationCancelled) {
+                RunStatus::Cancelled
+            } else if summary.failures.is_empty() {
+                RunStatus::Succeeded
+            } else {
+                RunStatus::Failed
+            };
         summary.finished_at = Utc::now();
         self.finish_run(&summary, request.reconnect_for).await?;
         // The stamp sessions (and their advisory locks) end here; the lock file is unlocked on close.
@@ -179,12 +178,8 @@ impl Store {
         match &self.engine {
             Engine::Sqlite(db) => {
                 let path = lock_file_path(db.path());
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(&path)
-                    .map_err(|e| {
+                let file =
+                    std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| {
                         Error::database_not_usable(format!("cannot create the lock file {}: {e}", path.display()))
                     })?;
                 loop {
@@ -202,10 +197,7 @@ impl Store {
                             wait_a_little(ctx).await?;
                         }
                         Err(std::fs::TryLockError::Error(e)) => {
-                            return Err(Error::database_not_usable(format!(
-                                "cannot lock {}: {e}",
-                                path.display()
-                            )));
+                            return Err(Error::database_not_usable(format!("cannot lock {}: {e}", path.display())));
                         }
                     }
                 }
@@ -335,7 +327,12 @@ impl Store {
     }
 
     async fn finish_run(&self, s: &RunSummary, reconnect_for: Duration) -> Result<()> {
-        let errors: Vec<String> = s.failures.iter().map(|e| format!("[{}] {}", e.reason(), e.message())).chain(s.warnings.iter().cloned()).collect();
+        let errors: Vec<String> = s
+            .failures
+            .iter()
+            .map(|e| format!("[{}] {}", e.reason(), e.message()))
+            .chain(s.warnings.iter().cloned())
+            .collect();
         let errors = errors.join("\n");
         let (windows, inserted, replaced, months) =
             (s.windows() as i64, s.inserted() as i64, s.replaced() as i64, s.costs.len() as i64);
@@ -418,4 +415,3 @@ pub(crate) fn host_name() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown host".to_string())
 }
-

@@ -7,6 +7,9 @@ use crate::error::Result;
 /// The stamp's tenant subscriptions, or `None` when this build has no directory client yet.
 // The admin directory client (`UsageClient::tenant_subscriptions`) is being added to the core on
 // the `directory` branch; until it lands the stored directory is kept as it is.
-pub(crate) async fn fetch(_client: &UsageClient, _provider_subscription: &str) -> Result<Option<Vec<TenantSubscription>>> {
+pub(crate) async fn fetch(
+    _client: &UsageClient,
+    _provider_subscription: &str,
+) -> Result<Option<Vec<TenantSubscription>>> {
     Ok(None)
 }

@@ -103,7 +103,10 @@ impl Store {
     pub async fn export(&self, request: &ExportRequest) -> Result<Vec<ExportedFile>> {
         let root = &request.output_dir;
         if root.is_file() {
-            return Err(Error::output_path_invalid(format!("{} is a file; pass a folder for the export", root.display())));
+            return Err(Error::output_path_invalid(format!(
+                "{} is a file; pass a folder for the export",
+                root.display()
+            )));
         }
         if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.is_dir() {
@@ -264,7 +267,8 @@ fn write_usage_file(path: &Path, format: ExportFormat, mut rx: mpsc::Receiver<Ve
     let result = (|| -> Result<(u64, u64)> {
         let file = File::create(&temp)
             .map_err(|e| Error::output_write_failed(format!("cannot create {}: {e}", temp.display())))?;
-        let write_err = |e: &dyn std::fmt::Display| Error::output_write_failed(format!("writing {}: {e}", path.display()));
+        let write_err =
+            |e: &dyn std::fmt::Display| Error::output_write_failed(format!("writing {}: {e}", path.display()));
         let (mut rows, mut rounded) = (0u64, 0u64);
         match format {
             ExportFormat::Csv => {
@@ -361,7 +365,11 @@ fn usage_batch(schema: &Arc<Schema>, rows: &[StoredUsage]) -> std::result::Resul
         .map_err(|e| e.to_string())?;
     for r in rows {
         let (value, was_rounded) = scaled(r.record.quantity).ok_or_else(|| {
-            format!("quantity {} of {} does not fit Decimal128(38, {QUANTITY_SCALE})", format_decimal(&r.record.quantity), r.record.resource_uri)
+            format!(
+                "quantity {} of {} does not fit Decimal128(38, {QUANTITY_SCALE})",
+                format_decimal(&r.record.quantity),
+                r.record.resource_uri
+            )
         })?;
         rounded += u64::from(was_rounded);
         quantity.append_value(value);
@@ -423,5 +431,4 @@ mod tests {
         let tiny: Decimal = "0.0000000000000000000000000012".parse().unwrap();
         assert_eq!(scaled(tiny).unwrap(), (0, true));
     }
-
 }

@@ -25,8 +25,8 @@ mod plan;
 mod postgres;
 mod rate_card;
 mod schema;
-mod stamps;
 mod sqlite;
+mod stamps;
 mod sync;
 mod url;
 

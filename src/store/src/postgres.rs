@@ -218,7 +218,12 @@ impl Postgres {
             .await
             .map_err(self.err("looking up the lock holder"))?;
         Ok(rows.first().map(|r| {
-            format!("{} from {} (connected since {})", r.get::<_, String>(0), r.get::<_, String>(1), r.get::<_, String>(2))
+            format!(
+                "{} from {} (connected since {})",
+                r.get::<_, String>(0),
+                r.get::<_, String>(1),
+                r.get::<_, String>(2)
+            )
         }))
     }
 }
@@ -287,7 +292,10 @@ fn tls_config(url: &PostgresUrl) -> Result<rustls::ClientConfig> {
     // checks the chain; verify-full also the host name.
     let verify = matches!(url.sslmode, SslMode::VerifyCa | SslMode::VerifyFull) || url.ca_file.is_some();
     if !verify {
-        return Ok(builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAny(provider))).with_no_client_auth());
+        return Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+            .with_no_client_auth());
     }
     let mut roots = rustls::RootCertStore::empty();
     match &url.ca_file {
@@ -499,9 +507,12 @@ pub(crate) async fn remove_window(
         let (start, sub, meter, q): (DateTime<Utc>, &str, &str, Decimal) = (r.get(0), r.get(1), r.get(2), r.get(3));
         delta.add_parts(-1, start, sub, meter, "", "", "", q);
     }
-    tx.execute(&format!("DELETE FROM sync_windows WHERE {SCOPE_WHERE} AND reported_start >= $4 AND reported_end <= $5"), &p)
-        .await
-        .map_err(err)?;
+    tx.execute(
+        &format!("DELETE FROM sync_windows WHERE {SCOPE_WHERE} AND reported_start >= $4 AND reported_end <= $5"),
+        &p,
+    )
+    .await
+    .map_err(err)?;
     Ok((rows.len() as u64, delta))
 }
 
@@ -584,9 +595,12 @@ pub(crate) async fn finish_window(
             );
         }
         let merged = f.delta.merge_into(existing)?;
-        tx.execute("DELETE FROM usage_daily WHERE stamp = $1 AND granularity = $2 AND usage_date = ANY($3)", &[&s.stamp, &g, &dates])
-            .await
-            .map_err(err)?;
+        tx.execute(
+            "DELETE FROM usage_daily WHERE stamp = $1 AND granularity = $2 AND usage_date = ANY($3)",
+            &[&s.stamp, &g, &dates],
+        )
+        .await
+        .map_err(err)?;
         let sink = tx
             .copy_in(
                 "COPY usage_daily (stamp, granularity, usage_date, subscription_id, meter_id, meter_name, meter_category,
@@ -596,7 +610,18 @@ pub(crate) async fn finish_window(
             .map_err(err)?;
         let writer = BinaryCopyInWriter::new(
             sink,
-            &[Type::TEXT, Type::TEXT, Type::DATE, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8, Type::NUMERIC],
+            &[
+                Type::TEXT,
+                Type::TEXT,
+                Type::DATE,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::NUMERIC,
+            ],
         );
         pin_mut!(writer);
         for (k, v) in &merged {
@@ -630,7 +655,16 @@ pub(crate) async fn finish_window(
     tx.execute(
         "INSERT INTO sync_windows (stamp, provider_subscription_id, granularity, reported_start, reported_end, records,
          run_id, synced_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-        &[&s.stamp, &s.provider_subscription_id, &g, &f.window.start, &f.window.end, &(f.inserted as i64), &f.run_id, &f.now],
+        &[
+            &s.stamp,
+            &s.provider_subscription_id,
+            &g,
+            &f.window.start,
+            &f.window.end,
+            &(f.inserted as i64),
+            &f.run_id,
+            &f.now,
+        ],
     )
     .await
     .map_err(err)?;

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use azs_usage_core::{TenantSubscription, UsageRecord};
-use azs_usage_pricing::{CostEngine, Directory, FocusOptions, FocusRow, PriceRow, Priced, RateCard, RateCardOptions, Warning};
+use azs_usage_pricing::{
+    CostEngine, Directory, FocusOptions, FocusRow, PriceRow, Priced, RateCard, RateCardOptions, Warning,
+};
 
 use crate::costs::{CostModel, MonthPricer};
 use crate::error::{Error, Result};
@@ -20,9 +22,13 @@ pub struct RateCardCosts {
 
 impl RateCardCosts {
     /// Loads and validates a rate card (CSV or Azure RateCard JSON); returns its warnings too.
-    pub fn load(path: &Path, card_options: &RateCardOptions, focus: FocusOptions) -> Result<(RateCardCosts, Vec<Warning>)> {
-        let (card, warnings) = RateCard::load(path, card_options)
-            .map_err(|e| Error::rate_card_invalid(e.to_string()))?;
+    pub fn load(
+        path: &Path,
+        card_options: &RateCardOptions,
+        focus: FocusOptions,
+    ) -> Result<(RateCardCosts, Vec<Warning>)> {
+        let (card, warnings) =
+            RateCard::load(path, card_options).map_err(|e| Error::rate_card_invalid(e.to_string()))?;
         Ok((Self::new(card, focus), warnings))
     }
 
@@ -71,7 +77,8 @@ impl CostModel for RateCardCosts {
         self.card.rows().to_vec()
     }
     fn month_pricer(&self, directory: Vec<TenantSubscription>) -> Box<dyn MonthPricer> {
-        let engine = CostEngine::new(self.card.clone(), Arc::new(Directory::from_entries(directory)), self.options.clone());
+        let engine =
+            CostEngine::new(self.card.clone(), Arc::new(Directory::from_entries(directory)), self.options.clone());
         Box::new(EnginePricer(engine))
     }
 }

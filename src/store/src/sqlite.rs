@@ -182,8 +182,10 @@ impl Sqlite {
     /// records were removed and their (negative) summary delta.
     pub(crate) async fn begin_window(&self, scope: &Scope, window: Window) -> Result<(u64, SummaryDelta)> {
         let scope = scope.clone();
-        self.call("replacing a window", move |c, p| begin_window(c, &scope, window).map_err(|e| sql_error(e, p, "replacing a window")))
-            .await
+        self.call("replacing a window", move |c, p| {
+            begin_window(c, &scope, window).map_err(|e| sql_error(e, p, "replacing a window"))
+        })
+        .await
     }
 
     /// Queues one page's inserts; the receiver yields the count and the summary delta.
@@ -202,8 +204,10 @@ impl Sqlite {
 
     /// Writes the window's summaries, state and counters, still inside its transaction.
     pub(crate) async fn finish_window(&self, finish: WindowFinish) -> Result<()> {
-        self.call("finishing a window", move |c, p| finish_window(c, &finish).map_err(|e| sql_error(e, p, "finishing a window")))
-            .await
+        self.call("finishing a window", move |c, p| {
+            finish_window(c, &finish).map_err(|e| sql_error(e, p, "finishing a window"))
+        })
+        .await
     }
 
     pub(crate) async fn commit(&self) -> Result<()> {
@@ -228,7 +232,9 @@ impl Sqlite {
     ) -> Result<R> {
         let _turn = self.turn().await;
         self.call(what, move |c, p| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(|e| sql_error(e, p, what))?;
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(|e| sql_error(e, p, what))?;
             let out = f(&tx).map_err(|e| sql_error(e, p, what))?;
             tx.commit().map_err(|e| sql_error(e, p, what))?;
             Ok(out)
@@ -268,14 +274,17 @@ fn connect(path: &Path, mode: OpenMode) -> Result<Connection> {
 fn read_version(c: &Connection, path: &Path) -> Result<u32> {
     let err = |e| sql_error(e, path, "reading the schema version");
     let tables: Vec<String> = {
-        let mut st = c.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").map_err(err)?;
+        let mut st = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            .map_err(err)?;
         st.query_map([], |r| r.get(0)).map_err(err)?.collect::<rusqlite::Result<_>>().map_err(err)?
     };
     if tables.is_empty() {
         return Ok(0);
     }
     if !tables.iter().any(|t| t == "schema_version") {
-        let foreign: Vec<&str> = tables.iter().map(String::as_str).filter(|t| !OWN_TABLES.contains(t)).take(5).collect();
+        let foreign: Vec<&str> =
+            tables.iter().map(String::as_str).filter(|t| !OWN_TABLES.contains(t)).take(5).collect();
         return Err(Error::database_not_usable(format!(
             "{} is an SQLite database but not an azs-usage one (tables: {}); it was left untouched: pass a new path",
             path.display(),
@@ -467,7 +476,8 @@ fn finish_window(c: &Connection, f: &WindowFinish) -> rusqlite::Result<()> {
     }
     let merged = f.delta.merge_into(existing).map_err(module_error)?;
     {
-        let mut del = c.prepare_cached("DELETE FROM usage_daily WHERE stamp = ?1 AND granularity = ?2 AND usage_date = ?3")?;
+        let mut del =
+            c.prepare_cached("DELETE FROM usage_daily WHERE stamp = ?1 AND granularity = ?2 AND usage_date = ?3")?;
         for date in &dates {
             del.execute(params![s.stamp, g, date.to_string()])?;
         }
@@ -543,13 +553,24 @@ pub(crate) fn watermark(c: &Connection, scope: &Scope) -> rusqlite::Result<Optio
     text.map(|t| parse_instant(&t, "watermark").map_err(module_error)).transpose()
 }
 
-pub(crate) fn stored_windows(c: &Connection, scope: &Scope, from: DateTime<Utc>, to: DateTime<Utc>) -> rusqlite::Result<Vec<Window>> {
+pub(crate) fn stored_windows(
+    c: &Connection,
+    scope: &Scope,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> rusqlite::Result<Vec<Window>> {
     let mut st = c.prepare_cached(&format!(
         "SELECT reported_start, reported_end FROM sync_windows WHERE {SCOPE_WHERE} AND reported_start < ?5 AND reported_end > ?4
          ORDER BY reported_start"
     ))?;
     let rows = st.query_map(
-        params![scope.stamp, scope.provider_subscription_id, scope.granularity_name(), instant_text(&from), instant_text(&to)],
+        params![
+            scope.stamp,
+            scope.provider_subscription_id,
+            scope.granularity_name(),
+            instant_text(&from),
+            instant_text(&to)
+        ],
         |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
     )?;
     let mut out = Vec::new();

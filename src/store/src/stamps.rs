@@ -139,7 +139,9 @@ pub fn parse_stamps(text: &str, path: &Path, env: impl Fn(&str) -> Option<String
         if p.is_absolute() { p } else { base.join(p) }
     };
     let default_granularity = match &shape.granularity {
-        Some(g) => granularities(g.get_ref()).map_err(|m| Error::stamp_config_invalid(format!("{}: {m}", at(g.span()))))?,
+        Some(g) => {
+            granularities(g.get_ref()).map_err(|m| Error::stamp_config_invalid(format!("{}: {m}", at(g.span()))))?
+        }
         None => vec![Granularity::Hourly],
     };
     let mut names = std::collections::BTreeSet::new();
@@ -214,10 +216,9 @@ pub fn parse_stamps(text: &str, path: &Path, env: impl Fn(&str) -> Option<String
             });
             continue;
         }
-        let endpoint_field = s
-            .endpoint
-            .as_ref()
-            .ok_or_else(|| stamp_err(here.clone(), "no endpoint (endpoint = \"https://adminmanagement.{region}.{fqdn}\")".into()))?;
+        let endpoint_field = s.endpoint.as_ref().ok_or_else(|| {
+            stamp_err(here.clone(), "no endpoint (endpoint = \"https://adminmanagement.{region}.{fqdn}\")".into())
+        })?;
         let endpoint = url::Url::parse(endpoint_field.get_ref())
             .ok()
             .filter(|u| matches!(u.scheme(), "https" | "http"))
@@ -230,7 +231,9 @@ pub fn parse_stamps(text: &str, path: &Path, env: impl Fn(&str) -> Option<String
         let cert_password = var(&s.certificate_password_env, "certificate_password_env")?;
         let credential = match (token, client_id, secret, &s.certificate) {
             (Some(token), None, None, None) => Credential::Token(token),
-            (None, Some(client_id), Some(secret), None) => Credential::ClientSecret { tenant: s.tenant.clone(), client_id, secret },
+            (None, Some(client_id), Some(secret), None) => {
+                Credential::ClientSecret { tenant: s.tenant.clone(), client_id, secret }
+            }
             (None, Some(client_id), None, Some(cert)) => Credential::Certificate {
                 tenant: s.tenant.clone(),
                 client_id,
@@ -245,7 +248,14 @@ pub fn parse_stamps(text: &str, path: &Path, env: impl Fn(&str) -> Option<String
                 ));
             }
         };
-        out.push(StampConfig { name, endpoint, credential, provider_subscription: s.provider_subscription, tls, granularities });
+        out.push(StampConfig {
+            name,
+            endpoint,
+            credential,
+            provider_subscription: s.provider_subscription,
+            tls,
+            granularities,
+        });
     }
     Ok(out)
 }
@@ -271,7 +281,8 @@ fn granularities(list: &GranularityList) -> std::result::Result<Vec<Granularity>
 type Ready = (url::Url, Credential, String, Option<PathBuf>);
 
 fn read_ready_file(path: &Path) -> std::result::Result<Ready, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the emulator ready file {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the emulator ready file {}: {e}", path.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{} is not an emulator ready file: {e}", path.display()))?;
     let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).map(str::to_string);
@@ -282,7 +293,12 @@ fn read_ready_file(path: &Path) -> std::result::Result<Ready, String> {
         client_id: s("/admin/clientId").ok_or_else(missing)?,
         secret: SecretString::from(s("/admin/clientSecret").ok_or_else(missing)?),
     };
-    Ok((endpoint, credential, s("/providerSubscriptionId").ok_or_else(missing)?, s("/caCertificateFile").map(PathBuf::from)))
+    Ok((
+        endpoint,
+        credential,
+        s("/providerSubscriptionId").ok_or_else(missing)?,
+        s("/caCertificateFile").map(PathBuf::from),
+    ))
 }
 
 #[cfg(test)]

@@ -380,9 +380,9 @@ pub(crate) async fn run_group(
                 }
             },
         };
-        let scope = Scope { stamp: stamp.clone(), provider_subscription_id: psub.clone(), granularity: target.granularity };
-        if let Err(e) = retrying!(&mut conn, settings, &scope, |c| c.start_scope(settings.run_id, &scope))
-        {
+        let scope =
+            Scope { stamp: stamp.clone(), provider_subscription_id: psub.clone(), granularity: target.granularity };
+        if let Err(e) = retrying!(&mut conn, settings, &scope, |c| c.start_scope(settings.run_id, &scope)) {
             out.failures.push(e.context(&scope));
             continue;
         }
@@ -415,8 +415,15 @@ pub(crate) async fn run_group(
     }
     if let Some(model) = &settings.request.costs {
         if !ctx.cancel.is_cancelled() {
-            recompute_costs(&mut conn, &stamp, &out.scopes.iter().map(|s| s.scope.clone()).collect::<Vec<_>>(), model, settings, &mut out)
-                .await;
+            recompute_costs(
+                &mut conn,
+                &stamp,
+                &out.scopes.iter().map(|s| s.scope.clone()).collect::<Vec<_>>(),
+                model,
+                settings,
+                &mut out,
+            )
+            .await;
         }
     }
     (conn, out)
@@ -487,9 +494,14 @@ async fn sync_scope(
             advance_watermark: advance,
         };
         let query = window_query(scope, window, request.show_details)?;
-        let outcome: Result<_> =
-            retrying!(conn, settings, scope, |c| c.write_window(&job, target.client.pages(query.clone()), settings.ctx));
-        let outcome = outcome.map_err(|e| if e.message().contains("window ") { e } else { e.context(format!("{scope}: window {window}")) })?;
+        let outcome: Result<_> = retrying!(conn, settings, scope, |c| c.write_window(
+            &job,
+            target.client.pages(query.clone()),
+            settings.ctx
+        ));
+        let outcome = outcome.map_err(|e| {
+            if e.message().contains("window ") { e } else { e.context(format!("{scope}: window {window}")) }
+        })?;
         summary.windows += 1;
         summary.inserted += outcome.inserted;
         summary.replaced += outcome.replaced;

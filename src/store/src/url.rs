@@ -90,9 +90,7 @@ impl DatabaseUrl {
         if let Some(rest) = text.strip_prefix("sqlite:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
-                return Err(Error::database_url_invalid(format!(
-                    "'{text}' names no file; {URL_FORMS}"
-                )));
+                return Err(Error::database_url_invalid(format!("'{text}' names no file; {URL_FORMS}")));
             }
             if path.contains('?') {
                 return Err(Error::database_url_invalid(format!(
@@ -301,7 +299,10 @@ mod tests {
         })
         .unwrap();
         let DatabaseUrl::Postgres(pg) = &u else { panic!("postgres") };
-        assert_eq!((pg.host.as_str(), pg.port, pg.user.as_str(), pg.dbname.as_str()), ("db.example", 6432, "billing", "azs"));
+        assert_eq!(
+            (pg.host.as_str(), pg.port, pg.user.as_str(), pg.dbname.as_str()),
+            ("db.example", 6432, "billing", "azs")
+        );
         assert_eq!(pg.sslmode, SslMode::VerifyFull);
         assert_eq!(pg.password.as_ref().unwrap().expose_secret(), "s3cret");
         assert_eq!(u.to_string(), "postgres://billing:***@db.example:6432/azs");

@@ -39,12 +39,8 @@ async fn open(db: &TestDb) -> Store {
 }
 
 fn request(client: UsageClient, range: SyncRange) -> SyncRequest {
-    let target = StampTarget {
-        name: "lab".into(),
-        client,
-        provider_subscription: None,
-        granularity: Granularity::Hourly,
-    };
+    let target =
+        StampTarget { name: "lab".into(), client, provider_subscription: None, granularity: Granularity::Hourly };
     let mut r = SyncRequest::new(vec![target], range);
     r.chunk = Duration::hours(12);
     r
@@ -121,7 +117,9 @@ async fn first_sync_holds_every_record_once(engine: Engine) {
     assert_eq!(s.windows(), 8);
     assert_eq!(s.scopes[0].watermark, Some(now()));
     assert_eq!(db.count("SELECT count(*) FROM sync_windows").await, 8);
-    let runs = db.rows(&format!("SELECT status, {}, {} FROM sync_runs", db.text("windows"), db.text("records_inserted"))).await;
+    let runs = db
+        .rows(&format!("SELECT status, {}, {} FROM sync_runs", db.text("windows"), db.text("records_inserted")))
+        .await;
     assert_eq!(runs, vec![vec![Some("succeeded".into()), Some("8".into()), Some(n.to_string())]]);
     let events = events.lock().unwrap();
     assert!(events.iter().any(|e| e.contains("window 8/8") && e.contains("committed")), "{events:?}");
@@ -304,8 +302,10 @@ async fn two_stamps_sync_concurrently_into_one_database(engine: Engine) {
         provider_subscription: None,
         granularity: Granularity::Hourly,
     };
-    let mut r =
-        SyncRequest::new(vec![target("east", client(&east, 8).await), target("west", client(&west, 8).await)], incremental(None));
+    let mut r = SyncRequest::new(
+        vec![target("east", client(&east, 8).await), target("west", client(&west, 8).await)],
+        incremental(None),
+    );
     r.chunk = Duration::hours(24);
     let s = store.sync(r, options()).await.expect("sync");
     succeeded(&s);
@@ -321,7 +321,12 @@ async fn a_newer_schema_is_refused_untouched(engine: Engine) {
     let emu = emulator().await;
     let db = TestDb::new(engine, "newer_schema");
     let store = open(&db).await;
-    succeeded(&store.sync(request(client(&emu, 8).await, incremental(Some(now() - Duration::hours(60)))), options()).await.unwrap());
+    succeeded(
+        &store
+            .sync(request(client(&emu, 8).await, incremental(Some(now() - Duration::hours(60)))), options())
+            .await
+            .unwrap(),
+    );
     drop(store);
     let insert = "INSERT INTO schema_version (version, name, applied_at, tool_version) VALUES (999, 'future', '2030-01-01T00:00:00Z', '9.0.0')";
     match engine {
@@ -349,8 +354,12 @@ mod costs {
 
     /// A rate card pricing every meter the database holds at 0.01 USD per unit, but one.
     async fn rate_card(db: &TestDb, dir: &std::path::Path) -> (RateCardCosts, String) {
-        let mut meters: Vec<String> =
-            db.rows("SELECT DISTINCT meter_id FROM usage_records").await.into_iter().filter_map(|r| r[0].clone()).collect();
+        let mut meters: Vec<String> = db
+            .rows("SELECT DISTINCT meter_id FROM usage_records")
+            .await
+            .into_iter()
+            .filter_map(|r| r[0].clone())
+            .collect();
         meters.sort();
         let unpriced = meters.pop().expect("meters");
         let mut csv = String::from("MeterId,UnitPrice,Currency\n");
@@ -369,7 +378,11 @@ mod costs {
         let rows = db.count("SELECT count(*) FROM focus_costs").await as u64;
         assert_eq!(rows, priced.0, "{what}: one cost row per priced record");
         let sum = |sql: String| async move {
-            db.rows(&sql).await.iter().map(|r| r[0].as_deref().unwrap_or("0").parse::<Decimal>().unwrap()).sum::<Decimal>()
+            db.rows(&sql)
+                .await
+                .iter()
+                .map(|r| r[0].as_deref().unwrap_or("0").parse::<Decimal>().unwrap())
+                .sum::<Decimal>()
         };
         let billed = sum(format!("SELECT {} FROM focus_costs", db.text("billed_cost"))).await;
         assert_eq!(billed, expected, "{what}: billed cost = quantity x price, exactly");
@@ -388,7 +401,12 @@ mod costs {
         let emu = emulator().await;
         let db = TestDb::new(engine, "costs");
         let store = open(&db).await;
-        succeeded(&store.sync(request(client(&emu, 8).await, incremental(Some(since() + Duration::hours(48)))), options()).await.unwrap());
+        succeeded(
+            &store
+                .sync(request(client(&emu, 8).await, incremental(Some(since() + Duration::hours(48)))), options())
+                .await
+                .unwrap(),
+        );
         let dir = tempfile::tempdir().unwrap();
         let (costs, unpriced) = rate_card(&db, dir.path()).await;
         let costs = Arc::new(costs);
