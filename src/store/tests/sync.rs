@@ -443,3 +443,88 @@ mod costs {
         costs_follow_usage_month_by_month(Engine::Postgres).await
     }
 }
+
+mod export {
+    use super::*;
+    use arrow_array::{Array, Decimal128Array};
+    use azs_usage_store::{ExportFormat, ExportRequest, ExportTable, QUANTITY_SCALE};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use rust_decimal::Decimal;
+
+    async fn exports_months_as_parquet_and_csv(engine: Engine) {
+        let emu = emulator().await;
+        let db = TestDb::new(engine, "export");
+        let store = open(&db).await;
+        succeeded(&store.sync(request(client(&emu, 8).await, incremental(None)), options()).await.unwrap());
+        let (count, totals) = db.usage_totals("").await;
+        let expected_sum: Decimal = totals.values().map(|(_, q)| *q).sum();
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::parse_with_env(&db.url, |k| db.env_var(k)).unwrap();
+        let reader = Store::open_read_only(&url).await.expect("read-only store");
+        for format in [ExportFormat::Parquet, ExportFormat::Csv] {
+            let files = reader
+                .export(&ExportRequest {
+                    table: ExportTable::Usage,
+                    format,
+                    months: Vec::new(),
+                    output_dir: dir.path().join("lake"),
+                })
+                .await
+                .expect("export");
+            assert_eq!(files.len(), 2, "October and November: {files:?}");
+            assert!(files[0].path.ends_with("usage/2026/10/usage-2026-10.parquet") || format == ExportFormat::Csv);
+            let (mut rows, mut sum) = (0u64, Decimal::ZERO);
+            let listed: u64 = files.iter().map(|f| f.rows).sum();
+            for f in &files {
+                assert_eq!(f.rounded, 0);
+                if format == ExportFormat::Parquet {
+                    let file = std::fs::File::open(&f.path).unwrap();
+                    let batches = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+                    for batch in batches {
+                        let batch = batch.unwrap();
+                        let q = batch.column_by_name("Quantity").unwrap().as_any().downcast_ref::<Decimal128Array>().unwrap();
+                        for i in 0..q.len() {
+                            sum += Decimal::from_i128_with_scale(q.value(i), QUANTITY_SCALE);
+                        }
+                        rows += batch.num_rows() as u64;
+                        assert!(batch.column_by_name("Stamp").is_some() && batch.column_by_name("ReportedStartTime").is_some());
+                    }
+                } else {
+                    let mut csv = csv::Reader::from_path(&f.path).unwrap();
+                    let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+                    assert_eq!(&header[..17], azs_usage_core::FIELD_NAMES.as_slice());
+                    for r in csv.records() {
+                        sum += r.unwrap()[5].parse::<Decimal>().unwrap();
+                        rows += 1;
+                    }
+                }
+            }
+            assert_eq!((rows, sum), (count, expected_sum), "{format:?}: every record, exact quantities");
+            assert_eq!(listed, count);
+        }
+        // A missing parent folder is refused before anything is written.
+        let e = reader
+            .export(&ExportRequest {
+                table: ExportTable::Usage,
+                format: ExportFormat::Parquet,
+                months: vec![(2026, 11)],
+                output_dir: dir.path().join("no/such/parent/lake"),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.reason(), Reason::OutputPathInvalid, "{e}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_exports_months_as_parquet_and_csv() {
+        exports_months_as_parquet_and_csv(Engine::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_exports_months_as_parquet_and_csv() {
+        if azs_usage_tests::pg::skip_postgres() {
+            return;
+        }
+        exports_months_as_parquet_and_csv(Engine::Postgres).await
+    }
+}
