@@ -52,10 +52,10 @@ fn find_bin() -> PathBuf {
     if let Ok(dir) = std::env::var("AZS_USAGE_PG_BIN") {
         return PathBuf::from(dir);
     }
-    if let Some(dir) = output(Command::new("pg_config").arg("--bindir")) {
-        if Path::new(&dir).join("initdb").exists() {
-            return PathBuf::from(dir);
-        }
+    if let Some(dir) = output(Command::new("pg_config").arg("--bindir"))
+        && Path::new(&dir).join("initdb").exists()
+    {
+        return PathBuf::from(dir);
     }
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").exists()).collect())
@@ -64,10 +64,10 @@ fn find_bin() -> PathBuf {
     if let Some(dir) = versions.pop() {
         return dir;
     }
-    if let Some(path) = output(Command::new("sh").args(["-c", "command -v initdb"])) {
-        if let Some(dir) = Path::new(&path).parent() {
-            return dir.to_path_buf();
-        }
+    if let Some(path) = output(Command::new("sh").args(["-c", "command -v initdb"]))
+        && let Some(dir) = Path::new(&path).parent()
+    {
+        return dir.to_path_buf();
     }
     panic!(
         "PostgreSQL is not installed (no initdb found): run `./build.sh setup` as root (it installs Debian's postgresql), \
@@ -200,9 +200,11 @@ impl PgCluster {
         if let Some((u, g)) = self.run_as {
             c.uid(u).gid(g);
         }
-        // Its own process group, so a Ctrl+C of the test run does not take it down first.
+        // Its own process group, so a Ctrl+C of the test run does not take it down first. It
+        // outlives this process by design (it stops the cluster when we are gone): never waited on.
         c.process_group(0);
-        c.spawn().expect("cluster watcher starts");
+        #[allow(clippy::zombie_processes)]
+        let _watcher = c.spawn().expect("cluster watcher starts");
     }
 
     /// Stops the cluster and removes its folder when this process is gone (even if killed).

@@ -65,10 +65,10 @@ impl From<Error> for Failure {
         };
         let mut message = e.message.clone();
         // Show the service's own error code; our validation codes are for programs, not people.
-        if let (Some(c), Some(_)) = (&e.code, e.status) {
-            if !message.contains(c.as_str()) {
-                message = format!("{c}: {message}");
-            }
+        if let (Some(c), Some(_)) = (&e.code, e.status)
+            && !message.contains(c.as_str())
+        {
+            message = format!("{c}: {message}");
         }
         Failure { code, message }
     }

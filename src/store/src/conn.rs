@@ -53,6 +53,7 @@ pub(crate) struct WindowOutcome {
 
 /// A connection of the run.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per stamp of a run: boxing would buy nothing
 pub(crate) enum Conn {
     Sqlite(Sqlite),
     Postgres(Postgres),
@@ -99,7 +100,7 @@ impl Conn {
                 let scope = scope.clone();
                 db.read("reading the watermark", move |c| sqlite::watermark(c, &scope)).await
             }
-            Conn::Postgres(pg) => postgres::watermark(&pg_client(pg), pg.url(), scope).await,
+            Conn::Postgres(pg) => postgres::watermark(pg_client(pg), pg.url(), scope).await,
         }
     }
 
@@ -115,7 +116,7 @@ impl Conn {
                 let scope = scope.clone();
                 db.read("reading the stored windows", move |c| sqlite::stored_windows(c, &scope, from, to)).await
             }
-            Conn::Postgres(pg) => postgres::stored_windows(&pg_client(pg), pg.url(), scope, from, to).await,
+            Conn::Postgres(pg) => postgres::stored_windows(pg_client(pg), pg.url(), scope, from, to).await,
         }
     }
 
@@ -226,7 +227,7 @@ impl Conn {
                 let stamp = stamp.to_string();
                 db.read("reading the directory", move |c| sqlite::directory(c, &stamp)).await
             }
-            Conn::Postgres(pg) => postgres::directory(&pg_client(pg), pg.url(), stamp).await,
+            Conn::Postgres(pg) => postgres::directory(pg_client(pg), pg.url(), stamp).await,
         }
     }
 
@@ -536,12 +537,12 @@ impl Conn {
     pub(crate) async fn reconnect(&mut self, stamp: Option<&str>) -> Result<()> {
         if let Conn::Postgres(pg) = self {
             let fresh = Postgres::connect(pg.url()).await.map_err(Error::transient)?;
-            if let Some(stamp) = stamp {
-                if !fresh.lock_stamp(stamp, false).await? {
-                    return Err(Error::sync_locked(format!(
-                        "stamp '{stamp}': the connection was lost and another run took the lock meanwhile"
-                    )));
-                }
+            if let Some(stamp) = stamp
+                && !fresh.lock_stamp(stamp, false).await?
+            {
+                return Err(Error::sync_locked(format!(
+                    "stamp '{stamp}': the connection was lost and another run took the lock meanwhile"
+                )));
             }
             *pg = fresh;
         }

@@ -25,6 +25,7 @@ pub struct Store {
     engine: Engine,
 }
 
+#[allow(clippy::large_enum_variant)] // one per store
 enum Engine {
     Sqlite(Sqlite),
     /// The control connection (run history); each stamp of a run gets its own.

@@ -121,10 +121,10 @@ impl Error {
             _ => Reason::InternalError,
         };
         let mut message = e.message.clone();
-        if let (Some(code), Some(_)) = (&e.code, e.status) {
-            if !message.contains(code.as_str()) {
-                message = format!("{code}: {message}");
-            }
+        if let (Some(code), Some(_)) = (&e.code, e.status)
+            && !message.contains(code.as_str())
+        {
+            message = format!("{code}: {message}");
         }
         Self::new(reason, message)
     }

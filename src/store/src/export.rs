@@ -108,14 +108,14 @@ impl Store {
                 root.display()
             )));
         }
-        if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !parent.is_dir() {
-                return Err(Error::output_path_invalid(format!(
-                    "the parent folder {} of {} does not exist",
-                    parent.display(),
-                    root.display()
-                )));
-            }
+        if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            return Err(Error::output_path_invalid(format!(
+                "the parent folder {} of {} does not exist",
+                parent.display(),
+                root.display()
+            )));
         }
         let months = if request.months.is_empty() { self.usage_months().await? } else { request.months.clone() };
         let mut out = Vec::new();

@@ -51,10 +51,10 @@ impl std::fmt::Debug for Sqlite {
 
 /// Maps an SQLite error to the store's reasons; `what` says what was being done.
 pub(crate) fn sql_error(e: rusqlite::Error, path: &Path, what: &str) -> Error {
-    if let rusqlite::Error::ToSqlConversionFailure(inner) = &e {
-        if let Some(ours) = inner.downcast_ref::<Error>() {
-            return ours.clone();
-        }
+    if let rusqlite::Error::ToSqlConversionFailure(inner) = &e
+        && let Some(ours) = inner.downcast_ref::<Error>()
+    {
+        return ours.clone();
     }
     let file = path.display();
     match e.sqlite_error_code() {
@@ -96,13 +96,13 @@ impl Sqlite {
                 )));
             }
             OpenMode::Create => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    if !dir.is_dir() {
-                        return Err(Error::database_unavailable(format!(
-                            "the directory {} of {shown} does not exist; create it first",
-                            dir.display()
-                        )));
-                    }
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                    && !dir.is_dir()
+                {
+                    return Err(Error::database_unavailable(format!(
+                        "the directory {} of {shown} does not exist; create it first",
+                        dir.display()
+                    )));
                 }
             }
             OpenMode::ReadOnly => {}
@@ -175,7 +175,7 @@ impl Sqlite {
     /// Applies pending migrations (and switches the file to WAL first). Refuses a newer schema.
     pub(crate) async fn migrate(&self) -> Result<MigrationReport> {
         let _turn = self.turn().await;
-        self.call("migrating", |c, p| migrate(c, p)).await
+        self.call("migrating", migrate).await
     }
 
     /// Begins a window's transaction and removes the stored windows inside it; returns how many
@@ -216,12 +216,12 @@ impl Sqlite {
 
     /// Queues a rollback of whatever transaction is open (no-op when none is).
     pub(crate) fn rollback_soon(&self) {
-        let _ = self.submit("rolling back", |c, _| {
+        drop(self.submit("rolling back", |c, _| {
             if !c.is_autocommit() {
                 let _ = c.execute_batch("ROLLBACK");
             }
             Ok(())
-        });
+        }));
     }
 
     /// Runs `f` inside one immediate transaction on the connection thread.

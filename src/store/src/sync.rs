@@ -293,10 +293,10 @@ pub(crate) fn validate(request: &SyncRequest, now: DateTime<Utc>) -> Result<()> 
                 if let Some(u) = until {
                     plan::check_aligned(t.granularity, u, "--until")?;
                 }
-                if let (Some(s), Some(u)) = (since, until) {
-                    if s >= u {
-                        return Err(Error::invalid_time_range("--since must be before --until"));
-                    }
+                if let (Some(s), Some(u)) = (since, until)
+                    && s >= u
+                {
+                    return Err(Error::invalid_time_range("--since must be before --until"));
                 }
             }
             SyncRange::Resync { from, to } => {
@@ -413,18 +413,18 @@ pub(crate) async fn run_group(
         let _ = retrying!(&mut conn, settings, &scope, |c| c.finish_scope(settings.run_id, &scope, status, &error));
         out.scopes.push(summary);
     }
-    if let Some(model) = &settings.request.costs {
-        if !ctx.cancel.is_cancelled() {
-            recompute_costs(
-                &mut conn,
-                &stamp,
-                &out.scopes.iter().map(|s| s.scope.clone()).collect::<Vec<_>>(),
-                model,
-                settings,
-                &mut out,
-            )
-            .await;
-        }
+    if let Some(model) = &settings.request.costs
+        && !ctx.cancel.is_cancelled()
+    {
+        recompute_costs(
+            &mut conn,
+            &stamp,
+            &out.scopes.iter().map(|s| s.scope.clone()).collect::<Vec<_>>(),
+            model,
+            settings,
+            &mut out,
+        )
+        .await;
     }
     (conn, out)
 }

@@ -121,8 +121,10 @@ async fn first_sync_holds_every_record_once(engine: Engine) {
         .rows(&format!("SELECT status, {}, {} FROM sync_runs", db.text("windows"), db.text("records_inserted")))
         .await;
     assert_eq!(runs, vec![vec![Some("succeeded".into()), Some("8".into()), Some(n.to_string())]]);
-    let events = events.lock().unwrap();
-    assert!(events.iter().any(|e| e.contains("window 8/8") && e.contains("committed")), "{events:?}");
+    {
+        let events = events.lock().unwrap();
+        assert!(events.iter().any(|e| e.contains("window 8/8") && e.contains("committed")), "{events:?}");
+    }
     // An immediate rerun has nothing to do.
     let s = store.sync(request(client(&emu, 8).await, incremental(None)), options()).await.expect("rerun");
     succeeded(&s);
@@ -261,10 +263,10 @@ async fn a_second_run_is_refused_while_the_first_holds_the_lock(engine: Engine) 
     let started_tx = Mutex::new(Some(started_tx));
     let mut opts = options();
     opts.events = Some(Arc::new(move |e: &SyncEvent| {
-        if matches!(e, SyncEvent::PageStored { .. }) {
-            if let Some(tx) = started_tx.lock().unwrap().take() {
-                let _ = tx.send(());
-            }
+        if matches!(e, SyncEvent::PageStored { .. })
+            && let Some(tx) = started_tx.lock().unwrap().take()
+        {
+            let _ = tx.send(());
         }
     }));
     let first = {
