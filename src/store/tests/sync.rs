@@ -484,12 +484,20 @@ mod export {
                     let batches = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
                     for batch in batches {
                         let batch = batch.unwrap();
-                        let q = batch.column_by_name("Quantity").unwrap().as_any().downcast_ref::<Decimal128Array>().unwrap();
+                        let q = batch
+                            .column_by_name("Quantity")
+                            .unwrap()
+                            .as_any()
+                            .downcast_ref::<Decimal128Array>()
+                            .unwrap();
                         for i in 0..q.len() {
                             sum += Decimal::from_i128_with_scale(q.value(i), QUANTITY_SCALE);
                         }
                         rows += batch.num_rows() as u64;
-                        assert!(batch.column_by_name("Stamp").is_some() && batch.column_by_name("ReportedStartTime").is_some());
+                        assert!(
+                            batch.column_by_name("Stamp").is_some()
+                                && batch.column_by_name("ReportedStartTime").is_some()
+                        );
                     }
                 } else {
                     let mut csv = csv::Reader::from_path(&f.path).unwrap();
