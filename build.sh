@@ -20,6 +20,8 @@ setup() {
   command -v zstd >/dev/null || need+=(zstd)
   command -v curl >/dev/null || need+=(curl)
   command -v python3 >/dev/null || need+=(python3)
+  # The store's tests start a throwaway PostgreSQL cluster (tests/rust/pg.rs); they need the server binaries.
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || need+=(postgresql)
   if ((${#need[@]})); then
     if [[ $(id -u) == 0 ]]; then
       log "apt-get install ${need[*]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark harness (issue 4). See bench/README.md. Entry point: scripts/bench.sh.
 #
-#   scripts/bench.sh [--quick] [--records N] [--baseline-records M] [--skip-build] [--only a,b,c,d]
+#   scripts/bench.sh [--quick] [--records N] [--baseline-records M] [--skip-build] [--only a,b,c,d,e]
 #
 # Seeds (once) an emulator database with N hourly records over 30 days, starts the emulator
 # (release build), and times on the same reported window (Hourly, covering every record):
@@ -9,6 +9,7 @@
 #   (b) Get-SubscriberUsageAggregate | Export-Csv in pwsh with the module (-ThrottleLimit 1 and 4)
 #   (c) the baseline admin script (bench/baseline.ps1), on a documented subset when N is large
 #   (d) the transfer floor: the same pages fetched with curl and discarded (bench/floor.sh)
+#   (e) azs-usage sync of the same window into SQLite and into PostgreSQL (a throwaway cluster, bench/pg.sh)
 # Each run is checked for the expected record count; a wrong count is flagged in the table and the
 # harness exits 1 at the end.
 # Prints a markdown table and writes it to bench/results/latest.md (and records-N.md).
@@ -23,7 +24,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 POWERSHELL_TELEMETRY_OPTOUT
 records=1000000
 baseline_records=""
 build=1
-only="a,b,c,d"
+only="a,b,c,d,e"
 days=30
 page_size=1000
 while [[ $# -gt 0 ]]; do
@@ -207,6 +208,7 @@ run() {
     csv) [[ -f $out ]] || die "run $name wrote no $out"
          n=$(( $(wc -l <"$out") - 1 )) ;;
     floor) n=$(sed -n 's/.*records \([0-9]*\).*/\1/p' "$lf") ;;
+    sync) n=$(sed -n 's/.* windows, \([0-9]*\) records stored.*/\1/p' "$lf" | tail -1) ;;
   esac
   local flag=""
   if (( n != want_n )); then
@@ -256,6 +258,32 @@ if want c; then
   fi
 fi
 
+if want e; then
+  # A fresh database each time; the row count is checked in the database itself, not only in the log.
+  sdb="$work/sync.db"
+  rm -f "$sdb" "$sdb"-* "$sdb".sync-lock
+  run sync-sqlite "$expected" sync "$work/none" -- "$cli" sync --database "sqlite:$sdb" --emulator "$ready" \
+    --stamp bench --since "$start" --until "$end" --no-directory
+  n_db=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from usage_records").fetchone()[0])' "$sdb")
+  (( n_db == expected )) || { wrong+=("sync-sqlite: the database holds $n_db records instead of $expected"); unset 'wall[sync-sqlite]'; }
+  rm -f "$sdb" "$sdb"-* "$sdb".sync-lock
+  pg_dir="$work/pg" pg_port=$(( 20000 + RANDOM % 20000 ))
+  if "$bench/pg.sh" start "$pg_dir" "$pg_port" >&2; then
+    trap '"$bench/pg.sh" stop "$pg_dir"; cleanup' EXIT
+    export PGPASSWORD=$(cat "$pg_dir/password")
+    run sync-postgres "$expected" sync "$work/none" -- "$cli" sync --database "postgres://azs@127.0.0.1:$pg_port/bench?sslmode=disable" \
+      --emulator "$ready" --stamp bench --since "$start" --until "$end" --no-directory
+    pg_bin=$(dirname "$(ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | tail -1 || command -v psql)")
+    n_db=$("$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U azs -d bench -Atc "select count(*) from usage_records")
+    (( n_db == expected )) || { wrong+=("sync-postgres: the database holds $n_db records instead of $expected"); unset 'wall[sync-postgres]'; }
+    unset PGPASSWORD
+    "$bench/pg.sh" stop "$pg_dir"
+    trap cleanup EXIT
+  else
+    skipped+=("sync into PostgreSQL: no cluster (bench/pg.sh)")
+  fi
+fi
+
 # ---- report -------------------------------------------------------------------------------------
 label() {
   case "$1" in
@@ -265,6 +293,8 @@ label() {
     module-t1) echo "(b) Get-SubscriberUsageAggregate \\| Export-Csv" ;;
     module-t*) echo "(b) same, -ThrottleLimit ${1#module-t}" ;;
     baseline) echo "(c) baseline script (Invoke-RestMethod loop)" ;;
+    sync-sqlite) echo "(e) azs-usage sync → SQLite" ;;
+    sync-postgres) echo "(e) azs-usage sync → PostgreSQL (binary COPY)" ;;
     *) echo "$1" ;;
   esac
 }
@@ -328,6 +358,15 @@ md="$work/table.md"
   for n in cli-c1 cli-c4 cli-c8; do
     has "$n" || continue
     echo "| $(label "$n") peak RSS | ${rss[$n]} MB | < 100 MB$( (( records < 1000000 )) && echo " (at 1M)") | $(yes_no "${rss[$n]}" 100 "<") |"
+  done
+  for n in sync-sqlite sync-postgres; do
+    if has "$n" && has cli-c1; then
+      v=$(ratio "${wall[$n]}" "${wall[cli-c1]}")
+      echo "| $(label "$n") wall / (a) CLI → CSV, --concurrency 1 wall | ${v}x | <= 1.5x | $(yes_no "$v" 1.5 "<=") |"
+    fi
+    if has "$n"; then
+      echo "| $(label "$n") peak RSS | ${rss[$n]} MB | flat (< 100 MB) | $(yes_no "${rss[$n]}" 100 "<") |"
+    fi
   done
   if has module-t1; then
     echo "| pwsh + module peak RSS | ${rss[module-t1]} MB | < 400 MB$( (( records < 1000000 )) && echo " (at 1M)") | $(yes_no "${rss[module-t1]}" 400 "<") |"

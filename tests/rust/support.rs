@@ -1,6 +1,9 @@
 //! Shared helpers for the end-to-end tests: start an emulator on loopback, build clients for its
 //! principals, pull everything, and read the emulator's own totals to compare against.
 
+pub mod db;
+pub mod pg;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

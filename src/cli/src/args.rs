@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Pull, price-ready and export Azure Stack Hub usage records.
 ///
 /// Exit codes: 0 success, 2 bad input (ours, or rejected by the service), 3 authentication or authorization failure,
-/// 4 service failure (after retries), 130 interrupted, 1 internal error.
+/// 4 service or database failure (after retries), 5 another sync holds the lock, 130 interrupted, 1 internal error.
 /// A failed pull prints the continuation token to resume from.
 #[derive(Debug, Parser)]
 #[command(name = "azs-usage", version, about, long_about)]
@@ -32,6 +32,120 @@ pub enum Command {
     Meters(MetersArgs),
     /// Run the local emulator of the usage service with sample data.
     Emulator(EmulatorArgs),
+    /// Sync usage into a database (SQLite or PostgreSQL), exactly once, from each stamp's watermark to the last
+    /// complete hour; run it every hour (cron, Task Scheduler, an Automation runbook).
+    Sync(Box<SyncArgs>),
+    /// Database maintenance.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Export a table of the database as files partitioned by month (DIR/<table>/YYYY/MM/...).
+    Export(ExportArgs),
+}
+
+/// The database to use.
+#[derive(Debug, Args, Clone)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite:PATH (one file, WAL; created when missing) or postgres://USER@HOST:PORT/DATABASE
+    /// (add ?sslmode=verify-full to verify the server; the password comes from PGPASSWORD).
+    #[arg(long, env = "AZS_USAGE_DATABASE")]
+    pub database: String,
+    /// CA certificates (PEM) to verify the PostgreSQL server with (same as ?sslrootcert=).
+    #[arg(long, env = "AZS_USAGE_DATABASE_CA_FILE")]
+    pub database_ca_file: Option<PathBuf>,
+}
+
+/// A sync run.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// A stamps file (TOML) listing several stamps, synced concurrently into the one database (instead of the
+    /// connection options). Secrets stay in environment variables the file names.
+    #[arg(long, value_name = "STAMPS_TOML", conflicts_with_all = ["endpoint", "emulator", "token", "client_id"])]
+    pub config: Option<PathBuf>,
+    /// The stamp's name, the key of its rows (default: the endpoint's host name). Keep it stable across runs.
+    #[arg(long, conflicts_with = "config")]
+    pub stamp: Option<String>,
+    /// Hourly or Daily (any case).
+    #[arg(long, default_value = "Hourly", conflicts_with = "config")]
+    pub granularity: String,
+    /// Where a first run starts (reported time; default: the first day of the previous month, 00:00Z).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub since: Option<String>,
+    /// Stop before this reported time (default: the last complete hour, or day for Daily).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub until: Option<String>,
+    /// Re-sync a past window from this reported time (with --to), replacing what is stored for it.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// End of the window to re-sync (exclusive; with --from).
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// Hours of reported time per window: one request stream and one transaction each (Daily: a multiple of 24).
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=8784))]
+    pub chunk_hours: u32,
+    /// Wait for another sync's lock instead of exiting with code 5.
+    #[arg(long)]
+    pub wait: bool,
+    /// Do not refresh the tenant directory.
+    #[arg(long)]
+    pub no_directory: bool,
+    /// Rate card (CSV, or Azure RateCard JSON): recompute the FOCUS cost rows of every month whose usage changed,
+    /// each month replaced as a whole.
+    #[arg(long)]
+    pub rate_card: Option<PathBuf>,
+    /// With an Azure RateCard JSON: a CSV mapping Azure meter ids to the stamp's (AzureMeterId,MeterId).
+    #[arg(long, requires = "rate_card")]
+    pub meter_map: Option<PathBuf>,
+    /// Instance-level rows (true) or one row per subscription, meter and bucket (false).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub show_details: bool,
+    /// Retries per request on throttling, 5xx and dropped connections.
+    #[arg(long, default_value_t = 8)]
+    pub max_retries: u32,
+    /// Seconds to keep reconnecting to a database that went away mid-run (the window in progress is redone).
+    #[arg(long, default_value_t = 60)]
+    pub reconnect_seconds: u64,
+}
+
+/// `db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create the schema, or bring it to this version (a newer schema is refused and left untouched).
+    Migrate(DatabaseArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportTableArg {
+    /// Usage records (the record schema's columns, then stamp, provider subscription, granularity, reported window).
+    Usage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    Parquet,
+    Csv,
+}
+
+/// An export.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The table.
+    #[arg(long, value_enum, default_value_t = ExportTableArg::Usage)]
+    pub table: ExportTableArg,
+    /// The file format.
+    #[arg(long, value_enum, default_value_t = ExportFormatArg::Parquet)]
+    pub format: ExportFormatArg,
+    /// A month to export, YYYY-MM (repeat for several; default: every month in the database).
+    #[arg(long)]
+    pub month: Vec<String>,
+    /// The root folder of the files (created when missing).
+    #[arg(long, short)]
+    pub output: PathBuf,
 }
 
 /// Where to connect and as whom.

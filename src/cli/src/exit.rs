@@ -15,8 +15,10 @@ pub enum ExitCode {
     BadInput = 2,
     /// Authentication or authorization failed.
     Auth = 3,
-    /// The service failed or answered something unusable, after every retry.
+    /// The service (or the database) failed or answered something unusable, after every retry.
     Service = 4,
+    /// Another sync holds the lock (`sync` without `--wait`).
+    Locked = 5,
     /// Interrupted by Ctrl+C.
     Interrupted = 130,
 }
@@ -63,11 +65,31 @@ impl From<Error> for Failure {
         };
         let mut message = e.message.clone();
         // Show the service's own error code; our validation codes are for programs, not people.
-        if let (Some(c), Some(_)) = (&e.code, e.status) {
-            if !message.contains(c.as_str()) {
-                message = format!("{c}: {message}");
-            }
+        if let (Some(c), Some(_)) = (&e.code, e.status)
+            && !message.contains(c.as_str())
+        {
+            message = format!("{c}: {message}");
         }
         Failure { code, message }
+    }
+}
+
+/// Maps a store error to its exit code by reason.
+impl From<azs_usage_store::Error> for Failure {
+    fn from(e: azs_usage_store::Error) -> Self {
+        use azs_usage_store::Reason as R;
+        let code = match e.reason() {
+            R::AuthenticationFailed | R::PermissionDenied => ExitCode::Auth,
+            R::DatabaseUnavailable
+            | R::ServiceUnavailable
+            | R::InvalidResponse
+            | R::ConnectionFailed
+            | R::TlsFailed => ExitCode::Service,
+            R::SyncLocked => ExitCode::Locked,
+            R::OperationCancelled => ExitCode::Interrupted,
+            R::OutputWriteFailed | R::InternalError => ExitCode::Internal,
+            _ => ExitCode::BadInput,
+        };
+        Failure { code, message: e.message().to_string() }
     }
 }

@@ -1,15 +1,18 @@
 //! `azs-usage`: pull Azure Stack Hub usage through the tenant or provider API into CSV/JSON,
-//! list the meter catalog, or run the local emulator. Thin: parsing lives in `args`, the work in
-//! the core and emulator crates, and the exit code in `exit`.
+//! list the meter catalog, run the local emulator, sync usage into a database and export it.
+//! Thin: parsing lives in `args`, the work in the core, store and emulator crates, and the exit
+//! code in `exit`.
 
 mod args;
 mod connection;
+mod database;
 mod emulator;
 mod exit;
 mod meters;
 mod output;
 mod pull;
 mod subscriptions;
+mod sync;
 
 use clap::Parser;
 
@@ -36,6 +39,9 @@ fn main() {
             Command::Subscriptions(a) => subscriptions::run(a, cli.verbose).await,
             Command::Meters(a) => meters::run(a),
             Command::Emulator(a) => emulator::run(a).await,
+            Command::Sync(a) => sync::run(*a, cli.verbose).await,
+            Command::Db(args::DbCommand::Migrate(a)) => database::migrate(a).await,
+            Command::Export(a) => database::export(a).await,
         }
     });
     if let Err(failure) = result {
