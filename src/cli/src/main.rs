@@ -3,6 +3,7 @@
 //! the core and emulator crates, and the exit code in `exit`.
 
 mod args;
+mod completions;
 mod connection;
 mod emulator;
 mod exit;
@@ -26,17 +27,19 @@ fn main() {
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
-        Err(e) => Failure::internal(format!("cannot start the async runtime: {e}")).exit(),
+        Err(e) => Failure::internal(format!("cannot start the async runtime: {e}")).exit(cli.verbose > 0),
     };
+    let verbose = cli.verbose > 0;
     let result = runtime.block_on(async {
         match cli.command {
             Command::Usage(a) => pull::run(pull::Target::Tenant, a, cli.verbose).await,
             Command::SubscriberUsage(a) => pull::run(pull::Target::Provider, a, cli.verbose).await,
             Command::Meters(a) => meters::run(a),
             Command::Emulator(a) => emulator::run(a).await,
+            Command::Completions(a) => completions::run(a),
         }
     });
     if let Err(failure) = result {
-        failure.exit();
+        failure.exit(verbose);
     }
 }
