@@ -2,9 +2,14 @@
 # Builds the AzsUsage module into out/AzsUsage/:
 #   AzsUsage.psd1, AzsUsage.dll, AzsUsage.Format.ps1xml, en-US/AzsUsage.dll-Help.xml,
 #   runtimes/<rid>/native/<native lib>, and the azs-usage executable (for Start-AzsUsageEmulator).
+# The version comes from one place, [workspace.package] version in Cargo.toml: it is written into the
+# manifest's ModuleVersion and the assembly's Version here (the Rust crates read it through cargo).
 # Usage: module/build.sh [--debug]     (release by default)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
+version="$(awk -F'"' '/^\[workspace\.package\]/ { s = 1; next } /^\[/ { s = 0 } s && /^version *=/ { print $2; exit }' "$root/Cargo.toml")"
+[[ -n "$version" ]] || { echo "no [workspace.package] version in $root/Cargo.toml" >&2; exit 1; }
 profile=release
 cargo_flags=(--release)
 dotnet_config=Release
@@ -13,7 +18,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 cd "$root"
 cargo build "${cargo_flags[@]}" -p azs-usage-ffi -p azs-usage-cli
-dotnet build "$root/module/AzsUsage.csproj" -c "$dotnet_config" -nologo -v quiet -o "$root/module/bin/$dotnet_config"
+dotnet build "$root/module/AzsUsage.csproj" -c "$dotnet_config" -nologo -v quiet -o "$root/module/bin/$dotnet_config" \
+  -p:Version="$version"
 
 case "$(uname -s)" in
   Linux) os=linux; lib=libazs_usage_native.so; exe=azs-usage ;;
@@ -31,9 +37,10 @@ rid="$os-$arch"
 out="$root/out/AzsUsage"
 rm -rf "$out"
 mkdir -p "$out/en-US" "$out/runtimes/$rid/native"
-cp "$root/module/AzsUsage.psd1" "$root/module/AzsUsage.Format.ps1xml" "$out/"
+sed -E "s/^( *ModuleVersion *= *)'[^']*'/\1'$version'/" "$root/module/AzsUsage.psd1" > "$out/AzsUsage.psd1"
+cp "$root/module/AzsUsage.Format.ps1xml" "$out/"
 cp "$root/module/bin/$dotnet_config/AzsUsage.dll" "$out/"
 cp "$root/module/en-US/AzsUsage.dll-Help.xml" "$out/en-US/"
-cp "$root/target/$profile/$lib" "$out/runtimes/$rid/native/"
-cp "$root/target/$profile/$exe" "$out/"
+cp "$target/$profile/$lib" "$out/runtimes/$rid/native/"
+cp "$target/$profile/$exe" "$out/"
 echo "$out"
