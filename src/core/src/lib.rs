@@ -10,8 +10,10 @@
 // The documented data types and their modules.
 pub mod catalog;
 pub mod directory;
+pub mod output_file;
 /// Page parsing; public for the benchmarks, which measure it alone.
 pub mod parse;
+pub mod query;
 pub mod record;
 
 // Plumbing: what callers need of it is re-exported below.
@@ -21,7 +23,6 @@ mod endpoint;
 mod error;
 mod events;
 mod http;
-mod query;
 mod retry;
 mod split;
 mod tls;
@@ -35,6 +36,7 @@ pub use client::{ClientOptions, Page, Subscription, UsageClient};
 pub use directory::{DIRECTORY_FIELDS, Offer, TenantSubscription};
 pub use error::{Error, HasReason, Reason, Result, source_chain};
 pub use events::ClientEvent;
+pub use output_file::{OutputFile, OutputKind, OutputTarget};
 pub use query::{Api, DEFAULT_API_VERSION, Granularity, UsageQuery, parse_time};
 pub use record::{FIELD_NAMES, StringMap, UsageRecord, format_decimal, format_instant};
 pub use retry::RetryPolicy;
