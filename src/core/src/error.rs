@@ -228,9 +228,13 @@ pub struct Error {
     /// The continuation token of the last page fully delivered: resuming from it loses and
     /// repeats nothing. `None` means "start from the beginning of the query".
     pub resume_token: Option<String>,
-    /// What caused it (an I/O, TLS, HTTP or parse error), shared so the error stays `Clone`.
-    pub(crate) source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// What caused it (an I/O, TLS, HTTP or parse error), shared so the error stays `Clone`; boxed
+    /// behind one thin pointer so `Result<T, Error>` stays small on the hot paths.
+    pub(crate) source: Option<Arc<Cause>>,
 }
+
+/// The cause of an [`Error`].
+pub(crate) type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 impl Error {
     /// A new error for `reason` with `message` and nothing else known.
@@ -249,7 +253,7 @@ impl Error {
 
     /// Keeps `cause` as this error's [`source`](std::error::Error::source).
     pub fn with_source(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Arc::new(cause));
+        self.source = Some(Arc::new(Box::new(cause)));
         self
     }
 
@@ -274,7 +278,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source.as_deref().map(|e| &**e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -347,6 +351,11 @@ mod tests {
         for (status, code, property, want) in cases {
             assert_eq!(service_reason(status, code, property), want, "{status} {code:?} {property:?}");
         }
+    }
+
+    #[test]
+    fn results_stay_small() {
+        assert!(std::mem::size_of::<Error>() < 128, "{} bytes", std::mem::size_of::<Error>());
     }
 
     #[test]

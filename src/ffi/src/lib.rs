@@ -1,7 +1,7 @@
 //! The C ABI over the core, declared with interoptopus 0.16 and loaded by the PowerShell module.
 //!
 //! This layer only translates: wire DTOs in, core calls, wire DTOs out. Every export runs inside
-//! [`guarded`] (a `panic_to_result` wrapper), so a Rust panic becomes an `ffi::Result::Panic` that the
+//! `guarded` (a `panic_to_result` wrapper), so a Rust panic becomes an `ffi::Result::Panic` that the
 //! C# side turns into an "internal error", never a dead host process (ffi-notes B4).
 //!
 //! Errors that belong to the domain (bad input, 401, 403, service failures, cancellation) travel
