@@ -102,7 +102,7 @@ async fn slow_answers_beyond_the_request_timeout_are_retried() {
         .lock()
         .expect("log")
         .iter()
-        .filter(|e| matches!(e, ClientEvent::RetryWait { reason, .. } if reason.contains("request failed")))
+        .filter(|e| matches!(e, ClientEvent::RetryWait { reason, .. } if reason.contains("timed out")))
         .count();
     set_faults(&info, "").await;
     assert!(timeouts >= 1, "at least one request timed out and was retried");
