@@ -201,8 +201,9 @@ Describe 'Get-UsageAggregate (tenant API)' {
 
     It 'a tenant connection cannot use the provider API' {
         Connect-TestTenant 0 | Out-Null
-        { Get-SubscriberUsageAggregate -SubscriptionId $script:Emu.ProviderSubscriptionId -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd } |
-            Should -Throw
+        $err = { Get-SubscriberUsageAggregate -SubscriptionId $script:Emu.ProviderSubscriptionId -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId PermissionDenied Get-SubscriberUsageAggregate)
     }
 }
 
