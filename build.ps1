@@ -7,7 +7,8 @@
     build  build the CLI, the native library and the PowerShell module into out/
     demo   start the emulator with sample data and pull every tenant's usage into CSV, with the
            CLI and with the module, and compare the totals
-    test   run every test suite; the last line is "N passed, N failed"
+    test   the CI gates (format, lints, docs, C# warnings), then every test suite; the last line is
+           "N passed, N failed" (each gate counts as one test)
 .EXAMPLE
     ./build.ps1 demo
 #>
@@ -35,10 +36,42 @@ function Invoke-Build([string] $BuildProfile) {
     if ($LASTEXITCODE) { throw "module build failed ($LASTEXITCODE)" }
 }
 
+function Get-WorkspaceVersion {
+    $inPackage = $false
+    foreach ($line in Get-Content (Join-Path $PSScriptRoot 'Cargo.toml')) {
+        if ($line.StartsWith('[')) { $inPackage = $line.Trim() -eq '[workspace.package]'; continue }
+        if ($inPackage -and $line -match '^version\s*=\s*"([^"]+)"') { return $Matches[1] }
+    }
+    throw 'no [workspace.package] version in Cargo.toml'
+}
+
+# One CI gate, counted as one test; its output is shown only when it fails.
+function Invoke-Gate([string] $Name, [scriptblock] $Command, [string] $Logs) {
+    Write-Host "==> gate: $Name"
+    $log = Join-Path $Logs "gate-$Name.log"
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    & $Command *> $log
+    $ok = $LASTEXITCODE -eq 0
+    if ($ok) { Write-Host "gate ${Name}: ok ($([int]$watch.Elapsed.TotalSeconds) s)" }
+    else { Get-Content $log -Tail 60 | Write-Host; Write-Host "gate ${Name}: FAILED (full output in $log)" }
+    $ok
+}
+
 function Invoke-Tests {
-    $logs = Join-Path $PSScriptRoot 'target/test-logs'
+    $targetDir = $env:CARGO_TARGET_DIR ? $env:CARGO_TARGET_DIR : (Join-Path $PSScriptRoot 'target')
+    $logs = Join-Path $targetDir 'test-logs'
     New-Item -ItemType Directory -Force $logs | Out-Null
     $passed = 0; $failed = 0
+    $version = Get-WorkspaceVersion
+    $gates = [ordered]@{
+        fmt    = { cargo fmt --all --check }
+        clippy = { cargo clippy --workspace --all-targets -- -D warnings }
+        doc    = { $env:RUSTDOCFLAGS = '-D warnings'; try { cargo doc --workspace --no-deps } finally { Remove-Item Env:RUSTDOCFLAGS } }
+        csharp = { dotnet build (Join-Path $PSScriptRoot 'module/AzsUsage.csproj') -c Debug -nologo -v quiet -warnaserror "-p:Version=$version" -o (Join-Path $PSScriptRoot 'module/bin/gate') }
+    }
+    foreach ($g in $gates.GetEnumerator()) {
+        if (Invoke-Gate $g.Key $g.Value $logs) { $passed++ } else { $failed++ }
+    }
     cargo test --workspace --no-fail-fast 2>&1 | Tee-Object (Join-Path $logs 'cargo.log')
     $cargoExit = $LASTEXITCODE
     foreach ($line in Get-Content (Join-Path $logs 'cargo.log')) {

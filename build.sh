@@ -5,7 +5,9 @@
 #   ./build.sh build   build the CLI, the native library and the PowerShell module into out/
 #   ./build.sh demo    the main job: start the emulator with sample data and pull every tenant's
 #                      usage into CSV, with the CLI and with the module; compare the totals
-#   ./build.sh test    run every test suite; the last line is "N passed, N failed"
+#   ./build.sh test    the CI gates (format, lints, docs, C# warnings), then every test suite; the last
+#                      line is "N passed, N failed" (each gate counts as one test)
+#   ./build.sh gates   the CI gates only
 #
 # PROFILE=debug|release (default: release for build/demo, debug for test).
 set -euo pipefail
@@ -50,12 +52,41 @@ demo() {
   scripts/demo.sh
 }
 
+# gate NAME COMMAND...: runs one CI gate, counted as one test; its output is shown only when it fails.
+gate() {
+  local name=$1; shift
+  log "gate: $name"
+  local started=$SECONDS
+  if "$@" >"$logdir/gate-$name.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "gate $name: ok ($((SECONDS - started)) s)"
+  else
+    failed=$((failed + 1))
+    tail -n 60 "$logdir/gate-$name.log" >&2
+    echo "gate $name: FAILED ($((SECONDS - started)) s; full output in $logdir/gate-$name.log)" >&2
+  fi
+}
+
+workspace_version() {
+  awk -F'"' '/^\[workspace\.package\]/ { s = 1; next } /^\[/ { s = 0 } s && /^version *=/ { print $2; exit }' "$root/Cargo.toml"
+}
+
+run_gates() {
+  gate fmt cargo fmt --all --check
+  gate clippy cargo clippy --workspace --all-targets -- -D warnings
+  gate doc env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+  gate csharp dotnet build "$root/module/AzsUsage.csproj" -c Debug -nologo -v quiet -warnaserror \
+    -p:Version="$(workspace_version)" -o "$root/module/bin/gate"
+}
+
 run_tests() {
   setup
   local profile=${PROFILE:-debug}
-  local logdir=$root/target/test-logs
+  local logdir=${CARGO_TARGET_DIR:-$root/target}/test-logs
   mkdir -p "$logdir"
   local passed=0 failed=0 status=0
+
+  run_gates
 
   log "cargo test (workspace)"
   set +e
@@ -80,10 +111,21 @@ run_tests() {
   return $status
 }
 
+run_gates_only() {
+  setup
+  local logdir=${CARGO_TARGET_DIR:-$root/target}/test-logs
+  mkdir -p "$logdir"
+  local passed=0 failed=0
+  run_gates
+  echo "$passed passed, $failed failed"
+  ((failed == 0))
+}
+
 case ${1:-} in
   setup) setup ;;
   build) setup; build ;;
   demo) demo ;;
   test) run_tests ;;
+  gates) run_gates_only ;;
   *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

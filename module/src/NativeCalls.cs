@@ -44,6 +44,12 @@ internal static class NativeCalls
         return w.Unwire();
     }
 
+    internal static List<ErrorDto> DebugErrors()
+    {
+        using var w = Guard("azs_debug_errors", () => Interop.azs_debug_errors().AsOk());
+        return w.Unwire().errors;
+    }
+
     internal static List<MeterDto> Meters()
     {
         using var w = Guard("azs_meters", () => Interop.azs_meters().AsOk());

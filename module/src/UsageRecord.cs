@@ -67,6 +67,26 @@ public sealed class UsageRecord
         InstanceData = r.instance_data,
     };
 
+    /// <summary>The width of the Quantity column of the default table (AzsUsage.Format.ps1xml).</summary>
+    public const int QuantityColumnWidth = 16;
+
+    /// <summary>
+    /// The quantity as the default table shows it: rounded (half away from zero) to at most 6 decimals, and to fewer
+    /// when the integer part needs the room, so it fits <paramref name="width"/> characters and is never cut off.
+    /// Display only: the Quantity property, Export-Csv and ConvertTo-Json keep every digit.
+    /// </summary>
+    public static string DisplayQuantity(decimal quantity, int width = QuantityColumnWidth)
+    {
+        var culture = CultureInfo.CurrentCulture;
+        for (int decimals = 6; decimals >= 0; decimals--)
+        {
+            string text = Math.Round(quantity, decimals, MidpointRounding.AwayFromZero)
+                .ToString(decimals == 0 ? "0" : "0." + new string('#', decimals), culture);
+            if (text.Length <= width) return text;
+        }
+        return quantity.ToString("0.####E+0", culture);
+    }
+
     private static DateTimeOffset Instant(string s) =>
         DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)
             .ToOffset(TimeSpan.Zero);

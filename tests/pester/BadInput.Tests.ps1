@@ -37,7 +37,8 @@ Describe 'Bad input to the cmdlets' {
         try { $out = @(& $Call) } catch { $err = $_ }
         $out.Where({ $_ -is [AzsUsage.UsageRecord] }).Count | Should -Be 0 -Because 'nothing is written for bad input'
         $err | Should -Not -BeNullOrEmpty
-        $err.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $command = ($Call.ToString().Trim() -split '\s+')[0]
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId $Id $command)
         $err.Exception.Message | Should -Not -BeNullOrEmpty
     }
 

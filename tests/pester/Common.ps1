@@ -21,6 +21,14 @@ $script:SchemaColumns = @(
     'AdditionalInfo', 'InstanceData')
 
 function Connect-TestAdmin { $script:Emu | Connect-AzsUsage }
+
+# The exact FullyQualifiedErrorId a cmdlet's error has: "<ErrorId>,<the cmdlet's class>".
+function Get-ExpectedErrorId([string] $Id, [string] $Command) {
+    "$Id,$((Get-Command $Command -CommandType Cmdlet).ImplementingType.FullName)"
+}
+
+. $PSScriptRoot/ErrorTable.ps1
+
 function Connect-TestTenant([int] $Index = 0) { $script:Emu.Tenants[$Index] | Connect-AzsUsage }
 
 # A stable identity for a record (no field is dropped), to compare pulls.

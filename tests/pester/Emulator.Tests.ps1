@@ -2,7 +2,7 @@ BeforeAll { . $PSScriptRoot/Common.ps1 }
 
 Describe 'Start-AzsUsageEmulator / Stop-AzsUsageEmulator' {
     It 'starts an emulator with sample data and credentials, and stops it' {
-        $emu = Start-AzsUsageEmulator -Days 1 -Seed 3
+        $emu = Start-AzsUsageEmulator -Days 2 -Seed 3   # 2: the previous UTC day has data at any time of day
         try {
             $emu | Should -BeOfType ([AzsUsage.AzsUsageEmulator])
             $emu.Endpoint | Should -Match '^https?://127\.0\.0\.1:\d+'
@@ -25,6 +25,7 @@ Describe 'Start-AzsUsageEmulator / Stop-AzsUsageEmulator' {
     }
 
     It 'fails with EmulatorExecutableNotFound for a missing executable' {
-        { Start-AzsUsageEmulator -ExecutablePath (Join-Path $TestDrive 'nope') } | Should -Throw -ErrorId 'EmulatorExecutableNotFound*'
+        $err = { Start-AzsUsageEmulator -ExecutablePath (Join-Path $TestDrive 'nope') } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId EmulatorExecutableNotFound Start-AzsUsageEmulator)
     }
 }

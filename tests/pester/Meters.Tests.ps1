@@ -25,6 +25,6 @@ Describe 'Get-UsageMeter' {
 
     It 'reports an unknown id as MeterNotFound' {
         Get-UsageMeter -Id 'not-a-meter' -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'MeterNotFound*'
+        $err[0].FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId MeterNotFound Get-UsageMeter)
     }
 }

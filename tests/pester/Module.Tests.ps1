@@ -14,12 +14,22 @@ Describe 'Module import and manifest' {
         (Get-Command -Module AzsUsage -CommandType Function) | Should -BeNullOrEmpty
         (Get-Alias Get-UsageAggregates).ResolvedCommandName | Should -Be 'Get-UsageAggregate'
         (Get-Alias Get-SubscriberUsageAggregates).ResolvedCommandName | Should -Be 'Get-SubscriberUsageAggregate'
+        (Get-Alias Get-AzsSubscriberUsage).ResolvedCommandName | Should -Be 'Get-SubscriberUsageAggregate'
+    }
+
+    It 'Get-AzsSubscriberUsage takes the Azs.Commerce.Admin parameters' {
+        Connect-TestAdmin | Out-Null
+        $tenant = $script:Emu.Tenants[0].SubscriptionIds[0]
+        $records = @(Get-AzsSubscriberUsage -SubscriberId $tenant -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd `
+            -AggregationGranularity Daily -First 5)
+        $records.Count | Should -BeGreaterThan 0
+        $records | ForEach-Object { $_.SubscriptionId | Should -Be $tenant }
     }
 
     It 'lists cmdlets and aliases explicitly in the manifest' {
         $data = Import-PowerShellDataFile $script:ModuleManifest
         $data.CmdletsToExport.Count | Should -Be 7
-        $data.AliasesToExport | Should -Be @('Get-UsageAggregates', 'Get-SubscriberUsageAggregates')
+        $data.AliasesToExport | Should -Be @('Get-UsageAggregates', 'Get-SubscriberUsageAggregates', 'Get-AzsSubscriberUsage')
         $data.FunctionsToExport.Count | Should -Be 0
     }
 
@@ -28,6 +38,22 @@ Describe 'Module import and manifest' {
         $first | Should -Match 'runtimes[\\/](linux|osx|win)-(x64|arm64)[\\/]native[\\/]'
         Test-Path $first | Should -BeTrue
         [AzsUsage.NativeDiagnostics]::NativeVersion() | Should -Be (Import-PowerShellDataFile $script:ModuleManifest).ModuleVersion
+    }
+
+    It 'has one version: Cargo.toml, the manifest, the assembly, the native library and azs-usage --version agree' {
+        $inPackage = $false
+        $cargo = $null
+        foreach ($line in Get-Content (Join-Path $script:RepoRoot 'Cargo.toml')) {
+            if ($line.StartsWith('[')) { $inPackage = $line.Trim() -eq '[workspace.package]'; continue }
+            if ($inPackage -and $line -match '^version\s*=\s*"([^"]+)"') { $cargo = $Matches[1]; break }
+        }
+        $cargo | Should -Not -BeNullOrEmpty
+        (Import-PowerShellDataFile $script:ModuleManifest).ModuleVersion | Should -BeExactly $cargo
+        (Get-Module AzsUsage).Version.ToString() | Should -BeExactly $cargo
+        [AzsUsage.UsageRecord].Assembly.GetName().Version.ToString(3) | Should -BeExactly $cargo
+        [AzsUsage.NativeDiagnostics]::NativeVersion() | Should -BeExactly $cargo
+        $exe = Join-Path (Split-Path $script:ModuleManifest) ($IsWindows ? 'azs-usage.exe' : 'azs-usage')
+        (& $exe --version) | Should -BeExactly "azs-usage $cargo"
     }
 }
 
@@ -77,5 +103,24 @@ Describe 'Default view' {
         foreach ($h in 'SubscriptionId', 'MeterName', 'Quantity', 'Unit', 'UsageStartTime', 'ResourceName') { $text | Should -Match $h }
         $text | Should -Not -Match 'InstanceData'
         (Get-FormatData -TypeName AzsUsage.UsageRecord) | Should -Not -BeNullOrEmpty
+    }
+
+    It 'shows Quantity rounded to fit its column and keeps the property exact' {
+        $cases = @(
+            @{ Quantity = [decimal] '0.296994262982'; Shown = '0.296994' }
+            @{ Quantity = [decimal] '123456789012.123456'; Shown = '123456789012.123' }
+            @{ Quantity = [decimal] '24'; Shown = '24' }
+            @{ Quantity = [decimal] '1.0000004'; Shown = '1' }
+        )
+        foreach ($c in $cases) {
+            $r = [AzsUsage.UsageRecord]@{ SubscriptionId = '00000000-1111-2222-3333-444444444444'; MeterName = 'VM size hours'; Quantity = $c.Quantity; ResourceName = 'vm1' }
+            $r.Quantity | Should -Be $c.Quantity
+            $lines = @(($r | Out-String -Width 200) -split "`r?`n" | Where-Object { $_ -match 'vm1' })
+            $lines | Should -HaveCount 1
+            # SubscriptionId (36) and MeterName (28) columns, each followed by a space, then Quantity (16, right-aligned).
+            $lines[0].Substring(36 + 1 + 28 + 1, 16).Trim() | Should -BeExactly ([AzsUsage.UsageRecord]::DisplayQuantity($c.Quantity))
+            [AzsUsage.UsageRecord]::DisplayQuantity($c.Quantity) | Should -BeExactly $c.Shown.Replace('.', [cultureinfo]::CurrentCulture.NumberFormat.NumberDecimalSeparator)
+            $lines[0] | Should -Not -Match '…'
+        }
     }
 }

@@ -32,13 +32,17 @@ Describe 'Connect-AzsUsage' {
     It 'fails with AuthenticationFailed for a wrong secret, and the message has no secret' {
         $bad = [pscredential]::new($script:Emu.Admin.ClientId, (ConvertTo-SecureString 'wrong-secret-123' -AsPlainText -Force))
         $err = { Connect-AzsUsage -Endpoint $script:Emu.AdminEndpoint -Credential $bad -TenantId $script:Emu.Admin.TenantId } |
-            Should -Throw -ErrorId 'AuthenticationFailed,*' -PassThru
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId AuthenticationFailed Connect-AzsUsage)
+        $err.Exception.Reason | Should -Be 'AuthenticationFailed'
         $err.CategoryInfo.Category | Should -Be 'AuthenticationError'
         $err.Exception.Message | Should -Not -Match 'wrong-secret-123'
     }
 
     It 'rejects an endpoint that is not a URL with InvalidArgument' {
-        { Connect-AzsUsage -Endpoint 'not a url' -SubscriptionId $script:Emu.ProviderSubscriptionId } | Should -Throw -ErrorId 'InvalidArgument,*'
+        $err = { Connect-AzsUsage -Endpoint 'not a url' -SubscriptionId $script:Emu.ProviderSubscriptionId } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId InvalidArgument Connect-AzsUsage)
+        $err.Exception.Reason | Should -Be 'InvalidEndpoint'
     }
 }
 
@@ -190,14 +194,16 @@ Describe 'Get-UsageAggregate (tenant API)' {
         Connect-TestTenant 0 | Out-Null
         $other = $script:Emu.Tenants[1].SubscriptionId
         $err = { Get-UsageAggregate -SubscriptionId $other -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd } |
-            Should -Throw -ErrorId 'PermissionDenied,*' -PassThru
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId PermissionDenied Get-UsageAggregate)
         $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
     }
 
     It 'a tenant connection cannot use the provider API' {
         Connect-TestTenant 0 | Out-Null
-        { Get-SubscriberUsageAggregate -SubscriptionId $script:Emu.ProviderSubscriptionId -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd } |
-            Should -Throw
+        $err = { Get-SubscriberUsageAggregate -SubscriptionId $script:Emu.ProviderSubscriptionId -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId PermissionDenied Get-SubscriberUsageAggregate)
     }
 }
 
@@ -205,30 +211,36 @@ Describe 'Errors' {
     BeforeAll { Connect-TestAdmin | Out-Null }
 
     It 'end before start is InvalidTimeRange' {
-        $err = { Get-SubscriberUsageAggregate -ReportedStartTime $script:DayEnd -ReportedEndTime $script:DayStart } | Should -Throw -ErrorId 'InvalidTimeRange,*' -PassThru
+        $err = { Get-SubscriberUsageAggregate -ReportedStartTime $script:DayEnd -ReportedEndTime $script:DayStart } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId InvalidTimeRange Get-SubscriberUsageAggregate)
         $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
     }
 
     It 'an end in the future is InvalidTimeRange' {
-        { Get-SubscriberUsageAggregate -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd.AddDays(3) } | Should -Throw -ErrorId 'InvalidTimeRange,*'
+        $err = { Get-SubscriberUsageAggregate -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd.AddDays(3) } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId InvalidTimeRange Get-SubscriberUsageAggregate)
     }
 
     It 'a Daily window not at midnight is InvalidTimeRange' {
-        { Get-SubscriberUsageAggregate -ReportedStartTime $script:DayStart.AddHours(3) -ReportedEndTime $script:DayEnd } | Should -Throw -ErrorId 'InvalidTimeRange,*'
+        $err = { Get-SubscriberUsageAggregate -ReportedStartTime $script:DayStart.AddHours(3) -ReportedEndTime $script:DayEnd } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId InvalidTimeRange Get-SubscriberUsageAggregate)
     }
 
     It 'a bad granularity is rejected by parameter validation' {
-        { Get-SubscriberUsageAggregate -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd -AggregationGranularity Weekly } |
-            Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        $err = { Get-SubscriberUsageAggregate -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd -AggregationGranularity Weekly } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId ParameterArgumentValidationError Get-SubscriberUsageAggregate)
     }
 
     It 'a malformed subscription id is InvalidSubscriptionId' {
-        { Get-SubscriberUsageAggregate -SubscriberId 'not-a-guid' -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd } | Should -Throw -ErrorId 'InvalidSubscriptionId,*'
+        $err = { Get-SubscriberUsageAggregate -SubscriberId 'not-a-guid' -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId InvalidSubscriptionId Get-SubscriberUsageAggregate)
     }
 
-    It 'a garbage continuation token fails with a stable id' {
+    It 'a garbage continuation token is InvalidContinuationToken' {
         $err = { Get-SubscriberUsageAggregate -ReportedStartTime $script:DayStart -ReportedEndTime $script:DayEnd -ContinuationToken 'garbage!' } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -Match '^(InvalidContinuationToken|ServiceRejected),'
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId InvalidContinuationToken Get-SubscriberUsageAggregate)
+        $err.Exception.Reason | Should -Be 'InvalidContinuationToken'
     }
 
     It 'without a connection the error is NotConnected' {
@@ -236,7 +248,7 @@ Describe 'Errors' {
         try {
             $null = $ps.AddScript("Import-Module '$($script:ModuleManifest)'; try { Get-UsageAggregate -ReportedStartTime '2026-01-01' -ReportedEndTime '2026-01-02' } catch { `$_.FullyQualifiedErrorId; `$_.CategoryInfo.Category.ToString() }")
             $out = $ps.Invoke()
-            $out[0] | Should -BeLike 'NotConnected,*'
+            $out[0] | Should -BeExactly (Get-ExpectedErrorId NotConnected Get-UsageAggregate)
             $out[1] | Should -Be 'InvalidOperation'
         } finally { $ps.Dispose() }
     }
@@ -281,10 +293,11 @@ Describe 'A failure after records were written' {
                     }
                     $got.Add($_)
                 }
-            } | Should -Throw -ErrorId 'ServiceUnavailable,*' -PassThru
+            } | Should -Throw -PassThru
         } finally {
             Invoke-RestMethod -Method Delete -Uri $script:FaultsUri -Headers $script:AdminHeaders | Out-Null
         }
+        $err.FullyQualifiedErrorId | Should -BeExactly (Get-ExpectedErrorId ServiceUnavailable Get-SubscriberUsageAggregate)
         $got.Count | Should -BeGreaterThan 0
         $got.Count | Should -BeLessThan $script:Full.Count
         $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'

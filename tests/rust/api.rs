@@ -1,7 +1,7 @@
 //! Both usage APIs end to end: the core client against the emulator on loopback, checked against
 //! the emulator's own store.
 
-use azs_usage_core::{Api, ErrorKind, Granularity, SplitPlan, UsageQuery};
+use azs_usage_core::{Api, Granularity, Reason, SplitPlan, UsageQuery};
 use azs_usage_tests::*;
 use chrono::{Duration, DurationRound};
 
@@ -90,11 +90,11 @@ async fn tenant_api_reads_its_own_subscription_only() {
     let err = collect_pages(c.pages(UsageQuery::new(Api::Tenant, other, start, end)))
         .await
         .expect_err("another tenant's subscription");
-    assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
+    assert_eq!(err.reason, Reason::PermissionDenied, "{err}");
     let err = collect_pages(c.pages(provider_query(&info, Granularity::Daily)))
         .await
         .expect_err("tenant on the provider API");
-    assert_eq!(err.kind, ErrorKind::PermissionDenied, "{err}");
+    assert_eq!(err.reason, Reason::PermissionDenied, "{err}");
     emu.shutdown().await;
 }
 
@@ -110,7 +110,7 @@ async fn a_wrong_secret_is_an_authentication_failure_without_the_secret_in_the_m
     };
     let c = client(options).await;
     let err = collect_pages(c.pages(provider_query(&info, Granularity::Daily))).await.expect_err("bad secret");
-    assert_eq!(err.kind, ErrorKind::Unauthenticated, "{err}");
+    assert_eq!(err.reason, Reason::AuthenticationFailed, "{err}");
     assert!(!format!("{err} {err:?}").contains("XYZZY"), "the secret never appears in errors");
     emu.shutdown().await;
 }
@@ -176,15 +176,23 @@ async fn invalid_queries_fail_before_any_request() {
     let c = client(options).await;
     let (start, end) = whole_range();
     let sub = "2f0f6e4e-52a5-4a4d-a0a7-6f6a1d6e7d11".to_string();
-    let cases: Vec<(UsageQuery, &str)> = vec![
-        (UsageQuery::new(Api::Tenant, sub.clone(), end, start), "start"),
-        (UsageQuery::new(Api::Tenant, sub.clone(), start + Duration::minutes(30), end), "00:00Z"),
-        (UsageQuery::new(Api::Tenant, "not-a-guid", start, end), "GUID"),
-        (UsageQuery::new(Api::Tenant, sub.clone(), start, chrono::Utc::now() + Duration::days(2)), "future"),
+    let cases: Vec<(UsageQuery, &str, Reason)> = vec![
+        (UsageQuery::new(Api::Tenant, sub.clone(), end, start), "start", Reason::InvalidTimeRange),
+        (
+            UsageQuery::new(Api::Tenant, sub.clone(), start + Duration::minutes(30), end),
+            "00:00Z",
+            Reason::InvalidTimeRange,
+        ),
+        (UsageQuery::new(Api::Tenant, "not-a-guid", start, end), "GUID", Reason::InvalidSubscriptionId),
+        (
+            UsageQuery::new(Api::Tenant, sub.clone(), start, chrono::Utc::now() + Duration::days(2)),
+            "future",
+            Reason::InvalidTimeRange,
+        ),
     ];
-    for (q, needle) in cases {
+    for (q, needle, reason) in cases {
         let err = collect_pages(c.pages(q)).await.expect_err("invalid query");
-        assert_eq!(err.kind, ErrorKind::InvalidInput, "{err}");
+        assert_eq!(err.reason, reason, "{err}");
         assert!(err.message.contains(needle), "message names the rule ({needle}): {}", err.message);
     }
 }
@@ -228,7 +236,7 @@ async fn tenant_directory_matches_the_ready_file_through_pages_and_faults() {
 
     let tenant = client(tenant_options(&info, 0)).await;
     let e = tenant.tenant_subscriptions(&info.provider_subscription_id).await.expect_err("provider only");
-    assert_eq!(e.kind, ErrorKind::PermissionDenied);
+    assert_eq!(e.reason, Reason::PermissionDenied);
     assert!(e.message.contains("provider-only") && e.message.contains("operator"), "{}", e.message);
     emu.shutdown().await;
 }

@@ -1,4 +1,4 @@
-//! Bad input to the core: each case gets a clear error of the right kind naming what was wrong,
+//! Bad input to the core: each case gets a clear error of the right reason naming what was wrong,
 //! and nothing half-done. Queries are refused before any request; continuation tokens the service
 //! does not recognise come back as a rejection naming the token; bodies a proxy might send
 //! (malformed JSON, HTML, truncated, wrong content type, empty) are decode errors naming what was
@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use azs_usage_core::{Api, Credential, ErrorKind, Granularity, UsageQuery, parse_time};
+use azs_usage_core::{Api, Credential, Granularity, Reason, UsageQuery, parse_time};
 use azs_usage_tests::*;
 use base64::Engine;
 use chrono::{DateTime, Duration as Span, Utc};
@@ -29,7 +29,7 @@ fn q(api: Api, sub: &str, start: DateTime<Utc>, end: DateTime<Utc>, g: Granulari
 }
 
 /// A client for an endpoint where nothing listens: a query that reaches the network fails with
-/// Transport, so InvalidInput proves the query was refused before any request.
+/// ConnectionFailed, so a validation reason proves the query was refused before any request.
 async fn offline_client() -> azs_usage_core::UsageClient {
     let mut o = azs_usage_core::ClientOptions::new(
         url::Url::parse("http://127.0.0.1:9/").expect("url"),
@@ -76,7 +76,14 @@ async fn invalid_queries_are_refused_before_any_request_naming_the_rule() {
     let c = offline_client().await;
     for (name, query, needle) in cases {
         let err = collect_pages(c.pages(query)).await.expect_err(name);
-        assert_eq!(err.kind, ErrorKind::InvalidInput, "{name}: {err}");
+        let want = if name.contains("api-version") {
+            Reason::InvalidApiVersion
+        } else if name.starts_with("subscri") {
+            Reason::InvalidSubscriptionId
+        } else {
+            Reason::InvalidTimeRange
+        };
+        assert_eq!(err.reason, want, "{name}: {err}");
         assert!(err.message.contains(needle), "{name}: message names the rule ({needle}): {}", err.message);
         assert_eq!(err.attempts, 0, "{name}: no request was made");
     }
@@ -87,7 +94,7 @@ fn unparsable_times_and_granularities_are_named() {
     // (6 cases)
     for text in ["2026-13-01", "yesterday", "", "2026-11-01T25:00:00Z", "2026-02-30", "2026-11-01T10:00:00"] {
         let err = parse_time(text).expect_err(text);
-        assert_eq!(err.kind, ErrorKind::InvalidInput);
+        assert_eq!(err.reason, Reason::InvalidTimeRange);
         assert!(
             err.message.contains(&format!("'{text}'")) && err.message.contains("ISO 8601"),
             "names the text: {}",
@@ -98,7 +105,7 @@ fn unparsable_times_and_granularities_are_named() {
     // (3 cases)
     for text in ["weekly", "", "Hourly; DROP TABLE usage"] {
         let err = text.parse::<Granularity>().expect_err(text);
-        assert_eq!(err.kind, ErrorKind::InvalidInput);
+        assert_eq!(err.reason, Reason::InvalidGranularity);
         assert!(err.message.contains("Daily and Hourly"), "{}", err.message);
     }
 }
@@ -142,7 +149,7 @@ async fn unrecognised_continuation_tokens_are_rejected_naming_the_token() {
         let mut query = provider_hourly(&info);
         query.continuation_token = Some(token);
         let err = collect_pages(c.pages(query)).await.expect_err(name);
-        assert_eq!(err.kind, ErrorKind::Rejected, "{name}: {err}");
+        assert_eq!(err.reason, Reason::InvalidContinuationToken, "{name}: {err}");
         assert_eq!(err.status, Some(400), "{name}");
         assert!(err.message.contains("continuationToken"), "{name}: names the token: {}", err.message);
         assert_eq!(err.attempts, 1, "{name}: a 400 is not retried");
@@ -165,33 +172,45 @@ async fn bodies_a_proxy_might_send_are_decode_errors_naming_what_was_received() 
     let page = valid_page();
     let html =
         "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>";
-    // (status, content type, body, expected kind, text the message must contain) — 10 cases
-    type Case = (u16, Option<&'static str>, Vec<u8>, ErrorKind, &'static str);
+    // (status, content type, body, expected reason, text the message must contain) — 10 cases
+    type Case = (u16, Option<&'static str>, Vec<u8>, Reason, &'static str);
     let cases: Vec<Case> = vec![
-        (200, Some("application/json"), br#"{"value":[{"properties":"#.to_vec(), ErrorKind::Decode, "application/json"),
-        (200, Some("text/html"), html.as_bytes().to_vec(), ErrorKind::Decode, "text/html"),
-        (200, Some("application/json"), page.as_bytes()[..page.len() - 40].to_vec(), ErrorKind::Decode, "bytes"),
+        (
+            200,
+            Some("application/json"),
+            br#"{"value":[{"properties":"#.to_vec(),
+            Reason::InvalidResponse,
+            "application/json",
+        ),
+        (200, Some("text/html"), html.as_bytes().to_vec(), Reason::InvalidResponse, "text/html"),
+        (200, Some("application/json"), page.as_bytes()[..page.len() - 40].to_vec(), Reason::InvalidResponse, "bytes"),
         (
             200,
             Some("application/xml"),
             b"<UsageAggregates><value/></UsageAggregates>".to_vec(),
-            ErrorKind::Decode,
+            Reason::InvalidResponse,
             "application/xml",
         ),
-        (200, Some("application/json"), Vec::new(), ErrorKind::Decode, "0 bytes"),
-        (200, None, b"not json at all".to_vec(), ErrorKind::Decode, "(none)"),
-        (200, Some("application/json"), br#"{"items":[]}"#.to_vec(), ErrorKind::Decode, "no 'value' array"),
-        (200, Some("application/json"), page.replace("1.5", "\"lots\"").into_bytes(), ErrorKind::Decode, "quantity"),
+        (200, Some("application/json"), Vec::new(), Reason::InvalidResponse, "0 bytes"),
+        (200, None, b"not json at all".to_vec(), Reason::InvalidResponse, "(none)"),
+        (200, Some("application/json"), br#"{"items":[]}"#.to_vec(), Reason::InvalidResponse, "no 'value' array"),
+        (
+            200,
+            Some("application/json"),
+            page.replace("1.5", "\"lots\"").into_bytes(),
+            Reason::InvalidResponse,
+            "quantity",
+        ),
         (
             200,
             Some("application/json"),
             page.replace("2026-10-01T00:00:00+00:00", "first of October").into_bytes(),
-            ErrorKind::Decode,
+            Reason::InvalidResponse,
             "usageStartTime",
         ),
-        (502, Some("text/html"), html.as_bytes().to_vec(), ErrorKind::Service, "text/html"),
+        (502, Some("text/html"), html.as_bytes().to_vec(), Reason::ServiceUnavailable, "text/html"),
     ];
-    for (status, ct, body, kind, needle) in cases {
+    for (status, ct, body, reason, needle) in cases {
         let shown = String::from_utf8_lossy(&body[..body.len().min(30)]).to_string();
         let (url, server) = canned_server(status, ct, body).await;
         let mut o = azs_usage_core::ClientOptions::new(url, Credential::Token("t".to_string().into()));
@@ -200,7 +219,7 @@ async fn bodies_a_proxy_might_send_are_decode_errors_naming_what_was_received() 
         let err = collect_pages(c.pages(q(Api::Tenant, SUB, day(1, 0), day(2, 0), Granularity::Daily)))
             .await
             .expect_err(&shown);
-        assert_eq!(err.kind, kind, "{status} {ct:?} {shown}: {err}");
+        assert_eq!(err.reason, reason, "{status} {ct:?} {shown}: {err}");
         assert!(
             err.message.contains(needle),
             "{status} {ct:?} {shown}: names what was received ({needle}): {}",

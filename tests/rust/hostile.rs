@@ -290,7 +290,7 @@ async fn a_tenant_never_reads_another_tenants_records() {
         .expect("token");
     own_q.continuation_token = Some(other_token);
     let err = collect_pages(c.pages(own_q)).await.expect_err("a foreign token");
-    assert_eq!(err.kind, azs_usage_core::ErrorKind::Rejected, "{err}");
+    assert_eq!(err.reason, azs_usage_core::Reason::InvalidContinuationToken, "{err}");
 
     // Nothing the tenant did changed the faults or the store.
     assert_eq!(fault_counters(&info).await.1, 0);

@@ -126,7 +126,7 @@ public sealed class ConnectAzsUsageCommand : PSCmdlet
         {
             var connected = NativeCalls.Connect(session, o);
             Verbose(session);
-            if (connected.error.Count > 0) ThrowTerminatingError(ErrorMapper.From(connected.error[0], Endpoint, false));
+            if (connected.error.Count > 0) Fail(connected.error[0]);
 
             string subscription = SubscriptionId ?? "";
             if (subscription.Length == 0)
@@ -134,7 +134,7 @@ public sealed class ConnectAzsUsageCommand : PSCmdlet
                 WriteVerbose("No -SubscriptionId: looking up the default subscription from the endpoint.");
                 var found = NativeCalls.DefaultSubscription(session);
                 Verbose(session);
-                if (found.error.Count > 0) ThrowTerminatingError(ErrorMapper.From(found.error[0], Endpoint, false));
+                if (found.error.Count > 0) Fail(found.error[0]);
                 subscription = found.text;
             }
             var connection = new AzsUsageConnection
@@ -159,6 +159,12 @@ public sealed class ConnectAzsUsageCommand : PSCmdlet
             o.certificate_password = "";
             if (!keep) session.Dispose();
         }
+    }
+
+    private void Fail(ErrorDto e)
+    {
+        foreach (var line in ErrorMapper.CauseLines(e)) WriteVerbose(line);
+        ThrowTerminatingError(ErrorMapper.From(e, Endpoint, false));
     }
 
     private void Verbose(Session session)

@@ -7,7 +7,7 @@ namespace AzsUsage.Commands;
 /// subscriberUsageAggregates API on an admin endpoint. Writes AzsUsage.UsageRecord objects as pages arrive.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "SubscriberUsageAggregate")]
-[Alias("Get-SubscriberUsageAggregates")]
+[Alias("Get-SubscriberUsageAggregates", "Get-AzsSubscriberUsage")]
 [OutputType(typeof(UsageRecord))]
 [OutputType(typeof(UsagePage))]
 public sealed class GetSubscriberUsageAggregateCommand : UsagePullCommand

@@ -119,7 +119,8 @@ public abstract class UsagePullCommand : PSCmdlet, IDisposable
                 if (page.error.Count > 0)
                 {
                     var e = page.error[0];
-                    if (e.kind == "Cancelled" && (Stopping || _stopping)) return;
+                    if (e.reason.ToReason() == Reason.OperationCancelled && (Stopping || _stopping)) return;
+                    foreach (var line in ErrorMapper.CauseLines(e)) WriteVerbose(line);
                     ThrowTerminatingError(ErrorMapper.From(e, target, written > 0));
                     return;
                 }

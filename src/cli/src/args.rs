@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Pull, price-ready and export Azure Stack Hub usage records.
 ///
 /// Exit codes: 0 success, 2 bad input (ours, or rejected by the service), 3 authentication or authorization failure,
-/// 4 service or database failure (after retries), 5 another sync holds the lock, 130 interrupted, 1 internal error.
+/// 4 service or database failure (after retries), 5 another sync run holds the lock, 6 unpriced usage refused by
+/// --strict, 130 interrupted, 1 internal error (docs/errors.md lists every reason).
 /// A failed pull prints the continuation token to resume from.
 #[derive(Debug, Parser)]
 #[command(name = "azs-usage", version, about, long_about)]
@@ -40,6 +41,8 @@ pub enum Command {
     Db(DbCommand),
     /// Export a table of the database as files partitioned by month (DIR/<table>/YYYY/MM/...).
     Export(ExportArgs),
+    /// Print a shell completion script (e.g. `azs-usage completions bash > /etc/bash_completion.d/azs-usage`).
+    Completions(CompletionsArgs),
 }
 
 /// The database to use.
@@ -146,6 +149,14 @@ pub struct ExportArgs {
     /// The root folder of the files (created when missing).
     #[arg(long, short)]
     pub output: PathBuf,
+}
+
+/// Shell completion.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where to connect and as whom.

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use azs_usage_core::{ClientOptions, Credential, MeterCatalog, TlsOptions};
+use azs_usage_core::{ClientOptions, Credential, MeterCatalog, Reason, TlsOptions};
 use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
@@ -69,7 +69,8 @@ pub fn resolve(args: &ConnectionArgs, provider: bool) -> Result<Connection, Fail
         Some(path) => from_ready_file(path, args, provider, tls)?,
         None => {
             let endpoint = args.endpoint.clone().ok_or_else(|| {
-                Failure::bad_input(
+                Failure::new(
+                    Reason::InvalidEndpoint,
                     "no endpoint: pass --endpoint https://management.{region}.{fqdn} (or --emulator READY_FILE)",
                 )
             })?;
@@ -77,7 +78,7 @@ pub fn resolve(args: &ConnectionArgs, provider: bool) -> Result<Connection, Fail
         }
     };
     let endpoint = Url::parse(&endpoint)
-        .map_err(|e| Failure::bad_input(format!("--endpoint '{endpoint}' is not a URL ({e}); expected e.g. https://adminmanagement.local.azurestack.external")))?;
+        .map_err(|e| Failure::new(Reason::InvalidEndpoint, format!("--endpoint '{endpoint}' is not a URL ({e}); expected e.g. https://adminmanagement.local.azurestack.external")))?;
     let mut options = ClientOptions::new(endpoint, credential);
     options.tls = tls;
     options.catalog = Arc::new(catalog);
@@ -97,10 +98,12 @@ fn credential_from_flags(args: &ConnectionArgs) -> Result<Credential, Failure> {
             pem_file: pem.clone(),
             password: args.certificate_password.as_ref().map(secret),
         }),
-        (None, None, None, None) => Err(Failure::bad_input(
+        (None, None, None, None) => Err(Failure::new(
+            Reason::InvalidCredential,
             "no credential: pass --token (or AZS_USAGE_TOKEN), or --client-id with --client-secret or --certificate",
         )),
-        _ => Err(Failure::bad_input(
+        _ => Err(Failure::new(
+            Reason::InvalidCredential,
             "conflicting credentials: use either --token, or --client-id with exactly one of --client-secret and --certificate",
         )),
     }

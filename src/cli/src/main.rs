@@ -4,6 +4,7 @@
 //! code in `exit`.
 
 mod args;
+mod completions;
 mod connection;
 mod database;
 mod emulator;
@@ -30,8 +31,9 @@ fn main() {
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
-        Err(e) => Failure::internal(format!("cannot start the async runtime: {e}")).exit(),
+        Err(e) => Failure::internal(format!("cannot start the async runtime: {e}")).exit(cli.verbose > 0),
     };
+    let verbose = cli.verbose > 0;
     let result = runtime.block_on(async {
         match cli.command {
             Command::Usage(a) => pull::run(pull::Target::Tenant, a, cli.verbose).await,
@@ -42,9 +44,10 @@ fn main() {
             Command::Sync(a) => sync::run(*a, cli.verbose).await,
             Command::Db(args::DbCommand::Migrate(a)) => database::migrate(a).await,
             Command::Export(a) => database::export(a).await,
+            Command::Completions(a) => completions::run(a),
         }
     });
     if let Err(failure) = result {
-        failure.exit();
+        failure.exit(verbose);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use azs_usage_core::{Meter, MeterCatalog};
+use azs_usage_core::{Meter, MeterCatalog, Reason};
 use serde::Serialize;
 
 use crate::args::{Format, MetersArgs};
@@ -56,7 +56,7 @@ pub fn run(args: MetersArgs) -> Result<(), Failure> {
             writeln!(out)
         }),
     };
-    result.map_err(|e| Failure::internal(format!("cannot write the meter list: {e}")))
+    result.map_err(|e| Failure::new(Reason::OutputWriteFailed, format!("cannot write the meter list: {e}")))
 }
 
 fn write_csv(out: impl Write, rows: &[MeterRow]) -> std::io::Result<()> {

@@ -5,9 +5,10 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use azs_usage_core::client::ClientEvent;
-use azs_usage_core::query::parse_time;
-use azs_usage_core::{Api, Error, Granularity, OutputKind, OutputTarget, Page, SplitPlan, UsageClient, UsageQuery};
+use azs_usage_core::{
+    Api, ClientEvent, Error, Granularity, OutputKind, OutputTarget, Page, Reason, SplitPlan, UsageClient, UsageQuery,
+    parse_time,
+};
 use chrono::{DateTime, Duration as Span, DurationRound, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -43,11 +44,11 @@ pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Fail
     let granularity: Granularity = args.granularity.parse()?;
     let now = Utc::now();
     let end = match &args.end {
-        Some(text) => parse_time(text).map_err(|e| Failure::bad_input(format!("--end: {e}")))?,
+        Some(text) => parse_time(text).map_err(|e| Failure::new(e.reason, format!("--end: {e}")))?,
         None => latest_end(granularity, now),
     };
     let start = match &args.start {
-        Some(text) => parse_time(text).map_err(|e| Failure::bad_input(format!("--start: {e}")))?,
+        Some(text) => parse_time(text).map_err(|e| Failure::new(e.reason, format!("--start: {e}")))?,
         None => end - Span::days(DEFAULT_DAYS),
     };
 
@@ -63,7 +64,12 @@ pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Fail
     let subscription = match conn.subscription {
         Some(s) => s,
         None if provider => client.default_subscription().await?,
-        None => return Err(Failure::bad_input("no subscription: pass --subscription with the tenant subscription id")),
+        None => {
+            return Err(Failure::new(
+                Reason::InvalidSubscriptionId,
+                "no subscription: pass --subscription with the tenant subscription id",
+            ));
+        }
     };
 
     let api = if provider { Api::Provider } else { Api::Tenant };
@@ -110,7 +116,7 @@ async fn drive(
     let failure = loop {
         let next = tokio::select! {
             next = pages.next() => next,
-            _ = &mut interrupt => break Some(Failure::new(ExitCode::Interrupted, "interrupted")),
+            _ = &mut interrupt => break Some(Failure::new(Reason::OperationCancelled, "interrupted")),
         };
         match next {
             None => break None,

@@ -4,12 +4,13 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use azs_usage_core::client::ClientEvent;
-use azs_usage_core::{DIRECTORY_FIELDS, OutputKind, OutputTarget, TenantSubscription, UsageClient};
+use azs_usage_core::{
+    ClientEvent, DIRECTORY_FIELDS, OutputKind, OutputTarget, Reason, TenantSubscription, UsageClient,
+};
 
 use crate::args::{DirectoryFormat, SubscriptionsArgs};
 use crate::connection;
-use crate::exit::{ExitCode, Failure};
+use crate::exit::Failure;
 
 pub async fn run(args: SubscriptionsArgs, verbose: u8) -> Result<(), Failure> {
     // A bad output path (a folder, a missing folder) is refused before anything else happens.
@@ -36,7 +37,7 @@ pub async fn run(args: SubscriptionsArgs, verbose: u8) -> Result<(), Failure> {
     };
     let subscriptions = tokio::select! {
         result = fetch => result?,
-        _ = tokio::signal::ctrl_c() => return Err(Failure::new(ExitCode::Interrupted, "interrupted; nothing was written")),
+        _ = tokio::signal::ctrl_c() => return Err(Failure::new(Reason::OperationCancelled, "interrupted; nothing was written")),
     };
     let text = render(args.format, &subscriptions)
         .map_err(|e| Failure::internal(format!("cannot render the tenant directory: {e}")))?;

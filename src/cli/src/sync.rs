@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use azs_usage_core::query::parse_time;
-use azs_usage_core::{ClientOptions, Granularity, MeterCatalog, UsageClient};
+use azs_usage_core::{ClientOptions, Granularity, MeterCatalog, Reason, UsageClient};
 use azs_usage_pricing::{FocusOptions, RateCardOptions};
 use azs_usage_store::CancellationToken;
 use azs_usage_store::{
@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::args::SyncArgs;
 use crate::connection;
 use crate::database::database_url;
-use crate::exit::{ExitCode, Failure};
+use crate::exit::Failure;
 
 pub async fn run(args: SyncArgs, verbose: u8) -> Result<(), Failure> {
     let started = Instant::now();
@@ -77,7 +77,7 @@ pub async fn run(args: SyncArgs, verbose: u8) -> Result<(), Failure> {
     match summary.status {
         RunStatus::Succeeded => Ok(()),
         RunStatus::Cancelled => {
-            Err(Failure::new(ExitCode::Interrupted, "interrupted; rerun to continue from the watermark"))
+            Err(Failure::new(Reason::OperationCancelled, "interrupted; rerun to continue from the watermark"))
         }
         RunStatus::Failed => {
             let mut failures = summary.failures.into_iter();
@@ -87,7 +87,7 @@ pub async fn run(args: SyncArgs, verbose: u8) -> Result<(), Failure> {
                 message.push_str(&format!("\n{}", more.message()));
             }
             message.push_str("\nwhat was committed stays; rerun to continue from the watermark");
-            Err(Failure { code: first.code, message })
+            Err(Failure { message, ..first })
         }
     }
 }

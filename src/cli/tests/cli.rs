@@ -215,3 +215,50 @@ fn meters_lists_the_catalog_with_filters() {
     let net = cli().args(["meters", "--category", "network"]).assert().success();
     assert_eq!(String::from_utf8_lossy(&net.get_output().stdout).lines().count(), 3, "header + two network meters");
 }
+
+#[test]
+fn an_untrusted_certificate_exits_4_naming_tls_and_shows_its_causes_with_v() {
+    let emu = emulator(&["--https"]);
+    assert!(emu.info.admin_endpoint.starts_with("https://"), "{}", emu.info.admin_endpoint);
+    let sub = emu.info.tenants[0].subscription_ids[0].clone();
+    // --endpoint without --ca-file: the emulator's self-signed certificate is not trusted.
+    let run = |verbose: bool| {
+        let mut c = cli();
+        c.args(["usage", "--endpoint", &emu.info.tenant_endpoint, "--token", "t", "--subscription", &sub]);
+        if verbose {
+            c.arg("-v");
+        }
+        let out = c.output().expect("runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (code, quiet) = run(false);
+    assert_eq!(code, Some(4), "{quiet}");
+    assert!(quiet.contains("TLS failed") && quiet.contains("CA file"), "{quiet}");
+    assert!(!quiet.contains("caused by"), "causes only with -v: {quiet}");
+    let (code, verbose) = run(true);
+    assert_eq!(code, Some(4), "{verbose}");
+    assert!(verbose.contains("caused by:"), "-v shows the source chain: {verbose}");
+    // Trusting the emulator's CA gets past TLS: the made-up token is then refused (exit 3, not 4).
+    let ca = emu.info.ca_certificate_file.clone().expect("the emulator's CA file");
+    cli()
+        .args(["usage", "--endpoint", &emu.info.tenant_endpoint, "--token", "t", "--subscription", &sub])
+        .args(["--ca-file", &ca])
+        .assert()
+        .code(3);
+}
+
+#[test]
+fn completions_print_a_script_for_every_shell() {
+    for (shell, marker) in [
+        ("bash", "complete"),
+        ("zsh", "#compdef"),
+        ("fish", "complete -c"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = cli().args(["completions", shell]).assert().success();
+        let script = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(script.contains(marker), "{shell}: {marker}");
+        assert!(script.contains("subscriber-usage") && script.contains("continuation-token"), "{shell}");
+    }
+    cli().args(["completions", "tcsh"]).assert().code(2);
+}

@@ -3,7 +3,7 @@
 //!
 //! Fetched exactly like the usage APIs: the client's authenticated, retried GET, and `nextLink`s
 //! followed only to the endpoint's own host. The directory is a provider-only API: a tenant identity
-//! gets a 403, reported as [`ErrorKind::PermissionDenied`] with what to do instead.
+//! gets a 403, reported as [`Reason::PermissionDenied`] with what to do instead.
 
 use std::collections::HashSet;
 
@@ -12,12 +12,9 @@ use serde_json::{Map, Value};
 
 use crate::client::UsageClient;
 use crate::directory::{Offer, TenantSubscription};
-use crate::error::{Error, ErrorKind, Result};
+use crate::endpoint;
+use crate::error::{Error, Reason, Result};
 use crate::parse::describe_body;
-use crate::query::codes;
-
-/// The api-version of `Microsoft.Subscriptions.Admin` (tenant subscriptions and offers).
-pub const SUBSCRIPTIONS_ADMIN_API_VERSION: &str = "2015-11-01";
 
 const PROVIDER: &str = "Microsoft.Subscriptions.Admin";
 
@@ -51,18 +48,16 @@ impl UsageClient {
             #[serde(rename = "nextLink", default)]
             next_link: Option<String>,
         }
-        let mut url = self.endpoint_url(&["subscriptions", provider, "providers", PROVIDER, collection]);
-        url.query_pairs_mut().append_pair("api-version", SUBSCRIPTIONS_ADMIN_API_VERSION);
+        let mut url = endpoint::subscriptions_admin(self.endpoint(), provider, collection);
         let mut rows = Vec::new();
         let mut seen = HashSet::new();
         loop {
             let response = self.get_ok(&url).await.map_err(|e| refused(e, collection, what))?;
-            // reason: InvalidResponse
             let decode = |message: String| Error {
                 status: Some(response.status),
                 request_id: response.request_id.clone(),
                 attempts: response.attempts,
-                ..Error::new(ErrorKind::Decode, message)
+                ..Error::new(Reason::InvalidResponse, message)
             };
             let list: WireList = serde_json::from_slice(&response.body).map_err(|e| {
                 decode(format!(
@@ -89,9 +84,8 @@ impl UsageClient {
                 Some(link) if !empty => {
                     let next = self.check_next_link(&link)?;
                     if !seen.insert(next.as_str().to_string()) {
-                        // reason: InvalidResponse
                         return Err(Error::new(
-                            ErrorKind::Service,
+                            Reason::InvalidResponse,
                             format!(
                                 "the service returned the same nextLink twice for the {what}; stopping to avoid an endless loop"
                             ),
@@ -105,24 +99,24 @@ impl UsageClient {
     }
 }
 
-// reason: InvalidSubscriptionId
 /// The provider subscription as a path segment: a GUID, checked before any request is made.
 fn provider_subscription_id(text: &str) -> Result<&str> {
     let id = text.trim();
     if id.len() == 36 && uuid::Uuid::try_parse(id).is_ok() {
         return Ok(id);
     }
-    Err(Error::invalid(format!(
-        "provider subscription '{text}' is not a GUID (rule: the provider subscription must be a GUID such as \
+    Err(Error::new(
+        Reason::InvalidSubscriptionId,
+        format!(
+            "provider subscription '{text}' is not a GUID (rule: the provider subscription must be a GUID such as \
          00000000-1111-2222-3333-444444444444; pass the Default Provider Subscription's id, not its name)"
+        ),
     ))
-    .with_code(codes::INVALID_SUBSCRIPTION_ID))
 }
 
-// reason: PermissionDenied
 /// A 403 from the directory means the caller is not the operator: say so, and what to use instead.
 fn refused(e: Error, collection: &str, what: &str) -> Error {
-    if e.kind != ErrorKind::PermissionDenied {
+    if e.reason != Reason::PermissionDenied {
         return e;
     }
     Error {
@@ -178,9 +172,8 @@ fn tenant_subscription(
         subscription_id = last_segment(&field(row, "id")).to_string();
     }
     if subscription_id.is_empty() {
-        // reason: InvalidResponse
         return Err(Error::new(
-            ErrorKind::Decode,
+            Reason::InvalidResponse,
             format!("entry {} of the tenant subscription list has no subscriptionId (and no id)", index + 1),
         ));
     }
@@ -232,9 +225,8 @@ fn offer(index: usize, row: &Map<String, Value>) -> Result<Offer> {
         name = last_segment(&id).to_string();
     }
     if name.is_empty() {
-        // reason: InvalidResponse
         return Err(Error::new(
-            ErrorKind::Decode,
+            Reason::InvalidResponse,
             format!("entry {} of the offer list has no name (and no id)", index + 1),
         ));
     }
@@ -248,7 +240,8 @@ mod tests {
 
     use super::*;
     use crate::auth::Credential;
-    use crate::client::{ClientEvent, ClientOptions};
+    use crate::client::ClientOptions;
+    use crate::events::ClientEvent;
     use crate::retry::RetryPolicy;
     use crate::testserver::{Canned, TestServer};
     use secrecy::SecretString;
@@ -419,7 +412,7 @@ mod tests {
         .await;
         let (client, _) = connect(&server).await;
         let e = client.tenant_subscriptions(PROVIDER_SUB).await.unwrap_err();
-        assert_eq!(e.kind, ErrorKind::PermissionDenied);
+        assert_eq!(e.reason, Reason::PermissionDenied);
         assert_eq!(
             (e.status, e.code.as_deref(), e.request_id.as_deref()),
             (Some(403), Some("AuthorizationFailed"), Some("rid-403"))
@@ -486,12 +479,12 @@ mod tests {
         .await;
         let (client, _) = connect(&server).await;
         let e = client.tenant_subscriptions("Default Provider Subscription").await.unwrap_err();
-        assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::InvalidInput, Some(codes::INVALID_SUBSCRIPTION_ID)));
+        assert_eq!(e.reason, Reason::InvalidSubscriptionId);
         assert!(e.message.contains("not a GUID"), "{}", e.message);
         assert!(server.requests().is_empty(), "bad input is caught before any request");
 
         let e = client.tenant_subscriptions(PROVIDER_SUB).await.unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Decode);
+        assert_eq!(e.reason, Reason::InvalidResponse);
         assert!(e.message.contains("tenant subscription list") && e.message.contains("proxy login"), "{}", e.message);
         let e = client.tenant_subscriptions(PROVIDER_SUB).await.unwrap_err();
         assert!(e.message.contains("entry 1") && e.message.contains("no subscriptionId"), "{}", e.message);

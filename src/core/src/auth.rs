@@ -13,9 +13,10 @@ use serde_json::Value;
 use sha1::{Digest, Sha1};
 use url::Url;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::endpoint;
+use crate::error::{Error, Reason, Result};
+use crate::http::{Body, Response, Sender, describe_status};
 use crate::parse::describe_body;
-use crate::retry::{Body, Response, Sender, describe_status};
 
 /// How the client authenticates. `Debug` never shows a secret.
 #[derive(Clone)]
@@ -93,7 +94,7 @@ impl Discovery {
         } else {
             let tenant = tenant.map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| {
                 Error::new(
-                    ErrorKind::Unauthenticated,
+                    Reason::AuthenticationFailed,
                     format!(
                         "this stamp uses Azure AD (login endpoint {}), which needs a directory tenant: pass the tenant \
                          id or domain (e.g. contoso.onmicrosoft.com) with the credential",
@@ -103,7 +104,10 @@ impl Discovery {
             })?;
             format!("{base}/{tenant}/oauth2/token")
         };
-        Url::parse(&text).map_err(|e| Error::new(ErrorKind::Unauthenticated, format!("invalid token URL {text}: {e}")))
+        Url::parse(&text).map_err(|e| {
+            Error::new(Reason::AuthenticationFailed, format!("the login endpoint gives an invalid token URL {text}"))
+                .with_source(e)
+        })
     }
 }
 
@@ -156,7 +160,7 @@ impl Authenticator {
             state.discovery = Some(self.discover().await?);
         }
         let Some(discovery) = state.discovery.clone() else {
-            return Err(Error::new(ErrorKind::Internal, "authentication discovery state lost"));
+            return Err(Error::new(Reason::InternalError, "authentication discovery state lost"));
         };
         let token_url = discovery.token_url(tenant.as_deref())?;
         let fetched = self.fetch_token(&token_url, &client_id, &discovery.audience).await?;
@@ -171,15 +175,9 @@ impl Authenticator {
     }
 
     async fn discover(&self) -> Result<Discovery> {
-        let mut url = self.endpoint.clone();
-        url.set_query(None);
-        url.set_fragment(None);
-        if let Ok(mut p) = url.path_segments_mut() {
-            p.pop_if_empty().extend(["metadata", "endpoints"]);
-        }
-        url.query_pairs_mut().append_pair("api-version", "2015-01-01");
+        let url = endpoint::metadata(&self.endpoint);
         let r = self.sender.send(Method::GET, &url, None, Body::None).await?;
-        if !(200..300).contains(&r.status) {
+        if !r.is_success() {
             return Err(auth_failure(
                 &r,
                 format!(
@@ -191,8 +189,8 @@ impl Authenticator {
             ));
         }
         parse_metadata(&r.body).map_err(|why| {
-            Error::new(
-                ErrorKind::Unauthenticated,
+            auth_failure(
+                &r,
                 format!(
                     "the metadata endpoint {} answered without {why}; {}",
                     url.path(),
@@ -220,12 +218,11 @@ impl Authenticator {
             _ => None,
         };
         let started = SystemTime::now();
-        let r = self.sender.send(Method::POST, token_url, None, Body::Form(&form)).await.map_err(|mut e| {
-            e.kind = ErrorKind::Unauthenticated;
-            e.message = redact(&format!("token request to {token_url} failed: {}", e.message), secret_text);
-            e
+        let r = self.sender.send(Method::POST, token_url, None, Body::Form(&form)).await.map_err(|e| {
+            let message = redact(&format!("the token request to {token_url} failed: {}", e.message), secret_text);
+            Error { attempts: e.attempts, ..Error::new(Reason::AuthenticationFailed, message).with_source(e) }
         })?;
-        if !(200..300).contains(&r.status) {
+        if !r.is_success() {
             let detail = token_error_text(&r.body).unwrap_or_else(|| describe_status(&r));
             return Err(auth_failure(
                 &r,
@@ -240,8 +237,8 @@ impl Authenticator {
             ));
         }
         let t: TokenResponse = serde_json::from_slice(&r.body).map_err(|_| {
-            Error::new(
-                ErrorKind::Unauthenticated,
+            auth_failure(
+                &r,
                 format!(
                     "the token endpoint {token_url} answered without an access_token (content-type {})",
                     r.content_type().unwrap_or("(none)")
@@ -344,7 +341,7 @@ struct AssertionClaims<'a> {
 /// The signed JWT client assertion for certificate credentials (RS256, `x5t` = base64url SHA-1
 /// thumbprint of the certificate, `aud` = the token URL).
 fn client_assertion(pem_file: &Path, has_password: bool, client_id: &str, token_url: &str) -> Result<SecretString> {
-    let bad = |m: String| Error::new(ErrorKind::Unauthenticated, m);
+    let bad = |m: String| Error::new(Reason::AuthenticationFailed, m);
     let text = std::fs::read_to_string(pem_file)
         .map_err(|e| bad(format!("cannot read certificate file {}: {e}", pem_file.display())))?;
     if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") || has_password {
@@ -390,12 +387,7 @@ fn client_assertion(pem_file: &Path, has_password: bool, client_id: &str, token_
 
 /// An authentication failure that keeps what is known of the answer (status, request id, attempts).
 fn auth_failure(r: &Response, message: String) -> Error {
-    Error {
-        status: Some(r.status),
-        request_id: r.request_id.clone(),
-        attempts: r.attempts,
-        ..Error::new(ErrorKind::Unauthenticated, message)
-    }
+    r.annotate(Error::new(Reason::AuthenticationFailed, message))
 }
 
 #[cfg(test)]
@@ -438,7 +430,7 @@ mod tests {
             "https://login.windows.net/contoso.onmicrosoft.com/oauth2/token"
         );
         let e = aad.token_url(None).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Unauthenticated);
+        assert_eq!(e.reason, Reason::AuthenticationFailed);
         assert!(e.message.contains("tenant"), "{}", e.message);
     }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 
 const BUILTIN_CSV: &str = include_str!("../data/meters.csv");
 
@@ -91,7 +91,7 @@ impl MeterCatalog {
     /// the catalog is unchanged.
     pub fn load_file(&mut self, path: &Path) -> Result<usize> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::invalid(format!("cannot read meter file {}: {e}", path.display())))?;
+            .map_err(|e| meter_error(format!("cannot read meter file {}: {e}", path.display())).with_source(e))?;
         let name = path.display().to_string();
         let meters =
             if text.trim_start().starts_with('[') { parse_json(&text, &name)? } else { parse_csv(&text, &name)? };
@@ -121,9 +121,13 @@ impl MeterCatalog {
     }
 }
 
+fn meter_error(message: String) -> Error {
+    Error::new(Reason::MeterFileInvalid, message)
+}
+
 fn parse_json(text: &str, name: &str) -> Result<Vec<Meter>> {
     serde_json::from_str::<Vec<Meter>>(text).map_err(|e| {
-        Error::invalid(format!(
+        meter_error(format!(
             "meter file {name}, line {}: {e}; expected a JSON array of objects with Id, Name, Unit, Category",
             e.line()
         ))
@@ -139,7 +143,7 @@ fn parse_csv(text: &str, name: &str) -> Result<Vec<Meter>> {
     for (i, row) in rdr.records().enumerate() {
         let row = row.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
-            Error::invalid(format!("meter file {name}, line {line}: {e}"))
+            meter_error(format!("meter file {name}, line {line}: {e}"))
         })?;
         let line = row.position().map(|p| p.line()).unwrap_or(i as u64 + 1);
         if row.iter().all(|f| f.is_empty()) {
@@ -156,7 +160,7 @@ fn parse_csv(text: &str, name: &str) -> Result<Vec<Meter>> {
                 find(&["Notes"]),
             ];
             if cols[1].is_none() {
-                return Err(Error::invalid(format!(
+                return Err(meter_error(format!(
                     "meter file {name}, line {line}: header has no Name column; expected Id,Name,Unit,Category"
                 )));
             }
@@ -172,7 +176,7 @@ fn parse_csv(text: &str, name: &str) -> Result<Vec<Meter>> {
                 "" | "false" | "no" | "0" | "current" => false,
                 "true" | "yes" | "1" | "deprecated" => true,
                 other => {
-                    return Err(Error::invalid(format!(
+                    return Err(meter_error(format!(
                         "meter file {name}, line {line}: Deprecated is '{other}'; use true or false"
                     )));
                 }
@@ -180,7 +184,7 @@ fn parse_csv(text: &str, name: &str) -> Result<Vec<Meter>> {
             notes: get(cols[5]),
         };
         if row.len() < 2 || meter.name.is_empty() {
-            return Err(Error::invalid(format!(
+            return Err(meter_error(format!(
                 "meter file {name}, line {line}: expected Id,Name,Unit,Category but found {} field(s) / no name",
                 row.len()
             )));

@@ -15,15 +15,15 @@ use url::Url;
 
 use crate::auth::{Authenticator, Credential};
 use crate::catalog::{MeterCatalog, meter_key};
-use crate::error::{Error, ErrorKind, Result};
-use crate::parse::{ParsedPage, describe_body, parse_error_body, parse_page, peek_page};
+use crate::endpoint;
+use crate::error::{Error, Reason, Result};
+use crate::events::ClientEvent;
+use crate::http::{Body, Response, Sender, status_error};
+use crate::parse::{ParsedPage, describe_body, parse_page, peek_page};
 use crate::query::UsageQuery;
-use crate::record::UsageRecord;
-use crate::record::format_instant;
+use crate::record::{UsageRecord, format_instant};
 use crate::retry::RetryPolicy;
-use crate::retry::{Body, Response, Sender, describe_status};
-use crate::tls::TlsOptions;
-use crate::tls::build_http_client;
+use crate::tls::{TlsOptions, build_http_client};
 
 /// Everything the client needs to connect.
 #[derive(Clone)]
@@ -79,41 +79,6 @@ impl fmt::Debug for ClientOptions {
     }
 }
 
-/// What the client is doing, for verbose output. URLs carry no secrets; tokens never appear.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientEvent {
-    /// A request is about to be sent.
-    Request {
-        /// HTTP method.
-        method: String,
-        /// Full URL (no secrets are ever put in URLs).
-        url: String,
-    },
-    /// A response arrived (headers).
-    Response {
-        /// HTTP status.
-        status: u16,
-        /// `x-ms-request-id`.
-        request_id: Option<String>,
-        /// Time from sending to the response headers.
-        elapsed: Duration,
-    },
-    /// Waiting before a retry.
-    RetryWait {
-        /// The attempt that failed (1-based).
-        attempt: u32,
-        /// How long the client waits.
-        delay: Duration,
-        /// Why (status, error).
-        reason: String,
-    },
-    /// A record key repeated from earlier in the same pull (reported, never merged).
-    Duplicate {
-        /// `subscription|meter|resourceUri|start|end`.
-        key: String,
-    },
-}
-
 /// One page of records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
@@ -162,15 +127,7 @@ impl UsageClient {
     /// Builds the HTTP/TLS stack. Authentication is discovered lazily on the first request.
     pub async fn connect(options: ClientOptions) -> Result<UsageClient> {
         let endpoint = options.endpoint;
-        if !matches!(endpoint.scheme(), "http" | "https")
-            || endpoint.host_str().is_none()
-            || endpoint.cannot_be_a_base()
-        {
-            return Err(Error::invalid(format!(
-                "endpoint '{endpoint}' is not an http(s) URL; use the stamp's ARM endpoint, e.g. \
-                 https://adminmanagement.local.azurestack.external"
-            )));
-        }
+        endpoint::check(&endpoint)?;
         let http = build_http_client(&options.tls, options.request_timeout)?;
         let sender = Sender::new(http, options.retry, options.events);
         let auth = Authenticator::new(options.credential, endpoint.clone(), sender.clone());
@@ -234,7 +191,7 @@ impl UsageClient {
                         Ok(u) if !seen_links.insert(u.as_str().to_string()) => {
                             // A server loop: stop before yielding the same records again.
                             yield Err(Error::new(
-                                ErrorKind::Service,
+                                Reason::InvalidResponse,
                                 format!("the service returned the same nextLink twice ({}); stopping to avoid an endless loop", redact_token(&u)),
                             ).with_resume_token(resume.clone()));
                             return;
@@ -301,20 +258,19 @@ impl UsageClient {
             #[serde(rename = "nextLink", default)]
             next_link: Option<String>,
         }
-        let mut url = self.endpoint_url(&["subscriptions"]);
-        url.query_pairs_mut().append_pair("api-version", "2015-01-01");
+        let mut url = endpoint::subscriptions(&self.inner.endpoint);
         let mut out = Vec::new();
         let mut seen = HashSet::new();
         loop {
             let r = self.get_ok(&url).await?;
             let list: WireList = serde_json::from_slice(&r.body).map_err(|e| {
-                Error::new(
-                    ErrorKind::Decode,
+                r.annotate(Error::new(
+                    Reason::InvalidResponse,
                     format!(
                         "the subscription list is not understood ({e}); {}",
                         describe_body(&r.body, r.content_type())
                     ),
-                )
+                ))
             })?;
             out.extend(list.value.into_iter().map(|s| Subscription {
                 subscription_id: s.subscription_id,
@@ -336,7 +292,8 @@ impl UsageClient {
             .or_else(|| subs.first())
             .map(|s| s.subscription_id.clone())
             .ok_or_else(|| {
-                Error::invalid(
+                Error::new(
+                    Reason::SubscriptionNotFound,
                     "the caller sees no subscription at this endpoint; pass the subscription id explicitly, or check \
                      that the identity has a role (Reader or better) on the Default Provider Subscription",
                 )
@@ -347,30 +304,24 @@ impl UsageClient {
         &self.inner.sender
     }
 
-    /// The endpoint with `segments` appended to its path (prefix kept).
-    pub(crate) fn endpoint_url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.endpoint.clone();
-        url.set_query(None);
-        url.set_fragment(None);
-        if let Ok(mut p) = url.path_segments_mut() {
-            p.pop_if_empty().extend(segments);
-        }
-        url
+    /// The configured ARM endpoint.
+    pub(crate) fn endpoint(&self) -> &Url {
+        &self.inner.endpoint
     }
 
     /// A `nextLink` is followed as sent, but only to the endpoint's own scheme, host and port, so
     /// the bearer token is never sent elsewhere.
     pub(crate) fn check_next_link(&self, link: &str) -> Result<Url> {
-        let u = Url::parse(link.trim())
-            .or_else(|_| self.inner.endpoint.join(link.trim()))
-            .map_err(|e| Error::new(ErrorKind::Decode, format!("the service sent an invalid nextLink ({e})")))?;
+        let u = Url::parse(link.trim()).or_else(|_| self.inner.endpoint.join(link.trim())).map_err(|e| {
+            Error::new(Reason::InvalidResponse, format!("the service sent an invalid nextLink ({e})")).with_source(e)
+        })?;
         let ep = &self.inner.endpoint;
         if u.scheme() != ep.scheme()
             || u.host_str() != ep.host_str()
             || u.port_or_known_default() != ep.port_or_known_default()
         {
             return Err(Error::new(
-                ErrorKind::Service,
+                Reason::InvalidResponse,
                 format!(
                     "the service's nextLink points to {} but the endpoint is {}; not following it so the token is not \
                      sent elsewhere (resume from the continuation token instead, or use the endpoint the service names)",
@@ -384,12 +335,7 @@ impl UsageClient {
 
     fn parse_response(&self, r: Response) -> Result<(ParsedPage, Option<String>)> {
         let catalog = self.inner.catalog.clone();
-        let parsed = parse_page(&r.body, r.content_type(), &catalog).map_err(|mut e| {
-            e.status = Some(r.status);
-            e.request_id = r.request_id.clone();
-            e.attempts = r.attempts;
-            e
-        })?;
+        let parsed = parse_page(&r.body, r.content_type(), &catalog).map_err(|e| r.annotate(e))?;
         Ok((parsed, r.request_id))
     }
 
@@ -410,7 +356,7 @@ impl UsageClient {
                 });
                 continue;
             }
-            if (200..300).contains(&r.status) {
+            if r.is_success() {
                 return Ok(r);
             }
             return Err(status_error(&r, url));
@@ -430,7 +376,7 @@ impl Prefetch {
     async fn response(mut self) -> Result<Response> {
         match (&mut self.0).await {
             Ok(r) => r,
-            Err(e) => Err(Error::new(ErrorKind::Internal, format!("the page request task failed: {e}"))),
+            Err(e) => Err(Error::new(Reason::InternalError, "the page request task failed").with_source(e)),
         }
     }
 }
@@ -438,43 +384,6 @@ impl Prefetch {
 impl Drop for Prefetch {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-/// Maps a final non-2xx answer to an error that says what to do.
-fn status_error(r: &Response, url: &Url) -> Error {
-    let code = parse_error_body(&r.body).and_then(|(c, _)| c);
-    let detail = describe_status(r);
-    let (kind, advice) = match r.status {
-        400 => (ErrorKind::Rejected, "the service rejected the query; fix the parameter it names".to_string()),
-        401 => (
-            ErrorKind::Unauthenticated,
-            "the token was refused; check the credential, tenant and that the endpoint matches the token audience"
-                .to_string(),
-        ),
-        403 => (
-            ErrorKind::PermissionDenied,
-            "the identity lacks a role on the subscription (Reader, Contributor or Owner is needed)".to_string(),
-        ),
-        404 => (
-            ErrorKind::Rejected,
-            format!("nothing at {}; check the endpoint (admin vs tenant ARM) and the subscription id", url.path()),
-        ),
-        s if s < 500 => (ErrorKind::Rejected, "the service rejected the request".to_string()),
-        _ => (ErrorKind::Service, "the service failed".to_string()),
-    };
-    Error {
-        code,
-        status: Some(r.status),
-        request_id: r.request_id.clone(),
-        attempts: r.attempts,
-        ..Error::new(
-            kind,
-            format!(
-                "{detail}; {advice}{}",
-                r.request_id.as_deref().map(|id| format!(" (request id {id})")).unwrap_or_default()
-            ),
-        )
     }
 }
 
@@ -742,7 +651,7 @@ mod tests {
         let (pages, err) = collect(client.pages(q.clone())).await;
         assert_eq!(pages.len(), 1);
         let e = err.unwrap();
-        assert_eq!(e.kind, ErrorKind::Rejected);
+        assert_eq!(e.reason, Reason::InvalidTimeRange);
         assert_eq!(e.code.as_deref(), Some("RequestEndTimeIsInFuture"));
         assert_eq!(e.status, Some(400));
         assert_eq!(e.request_id.as_deref(), Some("rid-400"));
@@ -755,14 +664,14 @@ mod tests {
         let (client, _) = client_for(&server, Credential::Anonymous).await;
         let (_, err) = collect(client.pages(q)).await;
         let e = err.unwrap();
-        assert_eq!((e.kind, e.resume_token.as_deref()), (ErrorKind::Rejected, Some("t0")));
+        assert_eq!((e.reason, e.resume_token.as_deref()), (Reason::ServiceRejected, Some("t0")));
         assert!(e.message.contains("/usageAggregates") && e.message.contains("endpoint"), "{}", e.message);
 
-        for (status, kind) in [(401, ErrorKind::Unauthenticated), (403, ErrorKind::PermissionDenied)] {
+        for (status, reason) in [(401, Reason::AuthenticationFailed), (403, Reason::PermissionDenied)] {
             let server = TestServer::queue(vec![Canned::json(status, r#"{"error":{"code":"X","message":"m"}}"#)]).await;
             let (client, _) = client_for(&server, Credential::Anonymous).await;
             let (_, err) = collect(client.pages(query())).await;
-            assert_eq!(err.unwrap().kind, kind);
+            assert_eq!(err.unwrap().reason, reason);
         }
     }
 
@@ -777,7 +686,7 @@ mod tests {
         let (client, _) = client_for(&server, Credential::Anonymous).await;
         let (_, err) = collect(client.pages(query())).await;
         let e = err.unwrap();
-        assert_eq!(e.kind, ErrorKind::Decode);
+        assert_eq!(e.reason, Reason::InvalidResponse);
         assert!(e.message.contains("text/html") && e.message.contains("Proxy login"), "{}", e.message);
     }
 
@@ -864,7 +773,7 @@ mod tests {
         let (client, _) = client_for(&server, Credential::Anonymous).await;
         let (_, err) = collect(client.pages(query())).await;
         let e = err.unwrap();
-        assert_eq!(e.kind, ErrorKind::Service);
+        assert_eq!(e.reason, Reason::ServiceUnavailable);
         assert_eq!(e.attempts, 4);
         assert_eq!(e.status, Some(504));
         assert_eq!(e.code.as_deref(), Some("GatewayTimeout"));
@@ -887,7 +796,8 @@ mod tests {
         let client = UsageClient::connect(o).await.unwrap();
         let (_, err) = collect(client.pages(query())).await;
         let e = err.unwrap();
-        assert_eq!((e.kind, e.attempts), (ErrorKind::Transport, 3));
+        assert_eq!((e.reason, e.attempts), (Reason::ConnectionFailed, 3));
+        assert!(std::error::Error::source(&e).is_some(), "the transport error is kept as the source");
         assert!(e.message.contains("gave up after 3"), "{}", e.message);
     }
 
@@ -977,7 +887,7 @@ mod tests {
         let (client, _) = client_for(&server, secret_credential(None)).await;
         let (_, err) = collect(client.pages(query())).await;
         let e = err.unwrap();
-        assert_eq!(e.kind, ErrorKind::Unauthenticated);
+        assert_eq!(e.reason, Reason::AuthenticationFailed);
         assert!(e.message.contains("tenant"), "{}", e.message);
 
         // The token endpoint refuses: the OAuth error is shown, the secret is not.
@@ -992,7 +902,7 @@ mod tests {
         let (client, _) = client_for(&server, secret_credential(None)).await;
         let (_, err) = collect(client.pages(query())).await;
         let e = err.unwrap();
-        assert_eq!(e.kind, ErrorKind::Unauthenticated);
+        assert_eq!(e.reason, Reason::AuthenticationFailed);
         assert!(e.message.contains("invalid_client") && !e.message.contains("SUPER-SECRET"), "{}", e.message);
         assert!(!format!("{e:?}").contains("SUPER-SECRET"));
         // AD FS: token URL is {login}/oauth2/token, no tenant needed.
@@ -1037,6 +947,6 @@ mod tests {
         assert!(err.is_none() && pages.len() == 1);
         assert!(server.requests()[0].path.starts_with("/arm/subscriptions/"));
         let o = ClientOptions::new(Url::parse("ftp://x").unwrap(), Credential::Anonymous);
-        assert_eq!(UsageClient::connect(o).await.unwrap_err().kind, ErrorKind::InvalidInput);
+        assert_eq!(UsageClient::connect(o).await.unwrap_err().reason, Reason::InvalidEndpoint);
     }
 }

@@ -8,6 +8,7 @@
 //! missing there or from either mapping.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Why an operation failed. Set where each error is created; every error of every layer carries one
 /// (through [`HasReason`]).
@@ -207,39 +208,14 @@ pub fn source_chain(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
     out
 }
 
-/// What went wrong, coarsely: the CLI maps it to an exit code, the FFI layer to an error kind,
-/// the cmdlets to an `ErrorCategory`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// The caller's input was wrong (bad time, GUID, granularity, token, file). Never retried.
-    InvalidInput,
-    /// Authentication failed (401, token endpoint refused, bad credential). Never retried.
-    Unauthenticated,
-    /// Authenticated but not allowed (403). Never retried.
-    PermissionDenied,
-    /// The service answered 4xx with an error body (e.g. `RequestEndTimeIsInFuture`). Never retried.
-    Rejected,
-    /// The service kept failing (429/5xx/connection errors) after every allowed retry.
-    Service,
-    /// The response could not be understood (malformed JSON, HTML from a proxy, truncated body).
-    Decode,
-    /// TLS / connection set-up failed (untrusted certificate, refused connection).
-    Transport,
-    /// The operation was cancelled by the caller.
-    Cancelled,
-    /// A bug in this crate (should never happen; reported rather than panicking).
-    Internal,
-}
-
-/// The core's error: a kind, a human message that names what was wrong and how to fix it, and
-/// what is known about the failed request.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
+/// The core's error: a [`Reason`], a message that names what was wrong and how to fix it, what
+/// is known about the failed request, and the underlying cause (kept as [`std::error::Error::source`],
+/// not flattened into the message). Nothing in it carries a secret.
+#[derive(Debug, Clone)]
 pub struct Error {
-    /// Coarse classification.
-    pub kind: ErrorKind,
-    /// Human-readable message (no secrets).
+    /// Why it failed; decides the CLI's exit code and the module's ErrorId.
+    pub reason: Reason,
+    /// Human-readable message (no secrets). Carries the service's code and request id when known.
     pub message: String,
     /// The service's `error.code`, when it sent one (e.g. `InvalidAggregationGranularity`).
     pub code: Option<String>,
@@ -252,25 +228,33 @@ pub struct Error {
     /// The continuation token of the last page fully delivered: resuming from it loses and
     /// repeats nothing. `None` means "start from the beginning of the query".
     pub resume_token: Option<String>,
+    /// What caused it (an I/O, TLS, HTTP or parse error), shared so the error stays `Clone`; boxed
+    /// behind one thin pointer so `Result<T, Error>` stays small on the hot paths.
+    pub(crate) source: Option<Arc<Cause>>,
 }
 
+/// The cause of an [`Error`].
+pub(crate) type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 impl Error {
-    /// A new error of `kind` with `message` and nothing else known.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// A new error for `reason` with `message` and nothing else known.
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
         Error {
-            kind,
+            reason,
             message: message.into(),
             code: None,
             status: None,
             request_id: None,
             attempts: 0,
             resume_token: None,
+            source: None,
         }
     }
 
-    /// Shorthand for an [`ErrorKind::InvalidInput`] error.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::InvalidInput, message)
+    /// Keeps `cause` as this error's [`source`](std::error::Error::source).
+    pub fn with_source(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(Box::new(cause)));
+        self
     }
 
     /// Adds the service's error code.
@@ -283,6 +267,46 @@ impl Error {
     pub fn with_resume_token(mut self, token: Option<String>) -> Self {
         self.resume_token = token;
         self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| &**e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl HasReason for Error {
+    fn reason(&self) -> Reason {
+        self.reason
+    }
+}
+
+/// The one place that turns a service's final non-2xx answer into a reason: its HTTP status, its
+/// `error.code`, and (for ARM's `InvalidProperty`) the property it names.
+pub(crate) fn service_reason(status: u16, code: Option<&str>, property: Option<&str>) -> Reason {
+    let property = property.map(str::to_ascii_lowercase);
+    match (status, code, property.as_deref()) {
+        (401, ..) => Reason::AuthenticationFailed,
+        (403, ..) => Reason::PermissionDenied,
+        (408 | 429, ..) | (500..=599, ..) => Reason::ServiceUnavailable,
+        (_, Some("RequestEndTimeIsInFuture"), _) => Reason::InvalidTimeRange,
+        (_, Some("InvalidAggregationGranularity"), _) => Reason::InvalidGranularity,
+        (_, Some("NoApiVersion" | "NoRegisteredProviderFound" | "InvalidApiVersionParameter"), _) => {
+            Reason::InvalidApiVersion
+        }
+        (_, Some("InvalidProperty"), Some("continuationtoken")) => Reason::InvalidContinuationToken,
+        (_, Some("InvalidProperty"), Some("reportedstarttime" | "reportedendtime")) => Reason::InvalidTimeRange,
+        (_, Some("InvalidProperty"), Some("aggregationgranularity")) => Reason::InvalidGranularity,
+        (_, Some("InvalidProperty"), Some("subscriberid")) => Reason::InvalidSubscriptionId,
+        (_, Some("InvalidProperty"), Some("api-version")) => Reason::InvalidApiVersion,
+        _ => Reason::ServiceRejected,
     }
 }
 
@@ -304,5 +328,42 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), Reason::ALL.len());
+    }
+
+    #[test]
+    fn service_answers_map_to_reasons() {
+        let cases = [
+            (400, Some("RequestEndTimeIsInFuture"), None, Reason::InvalidTimeRange),
+            (400, Some("InvalidProperty"), Some("continuationToken"), Reason::InvalidContinuationToken),
+            (400, Some("InvalidProperty"), Some("reportedStartTime"), Reason::InvalidTimeRange),
+            (400, Some("InvalidProperty"), Some("pageSize"), Reason::ServiceRejected),
+            (400, Some("InvalidAggregationGranularity"), None, Reason::InvalidGranularity),
+            (400, Some("NoApiVersion"), None, Reason::InvalidApiVersion),
+            (400, Some("SubscriberIdIsNotDirectTenant"), None, Reason::ServiceRejected),
+            (400, None, None, Reason::ServiceRejected),
+            (404, None, None, Reason::ServiceRejected),
+            (401, Some("ExpiredAuthenticationToken"), None, Reason::AuthenticationFailed),
+            (403, Some("AuthorizationFailed"), None, Reason::PermissionDenied),
+            (429, None, None, Reason::ServiceUnavailable),
+            (503, Some("ServiceUnavailable"), None, Reason::ServiceUnavailable),
+            (504, Some("GatewayTimeout"), None, Reason::ServiceUnavailable),
+        ];
+        for (status, code, property, want) in cases {
+            assert_eq!(service_reason(status, code, property), want, "{status} {code:?} {property:?}");
+        }
+    }
+
+    #[test]
+    fn results_stay_small() {
+        assert!(std::mem::size_of::<Error>() < 128, "{} bytes", std::mem::size_of::<Error>());
+    }
+
+    #[test]
+    fn the_cause_is_kept_as_the_source() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = Error::new(Reason::CaFileInvalid, "cannot read CA file x.pem").with_source(io);
+        assert_eq!(e.to_string(), "cannot read CA file x.pem");
+        assert_eq!(source_chain(&e), vec!["no such file".to_string()]);
+        assert_eq!(e.clone().reason(), Reason::CaFileInvalid);
     }
 }

@@ -26,7 +26,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, Reason};
 
 /// Symbolic links followed before giving up (the same bound as Linux's `ELOOP`).
 const MAX_LINKS: usize = 40;
@@ -65,7 +65,7 @@ pub enum OutputKind {
 
 impl OutputTarget {
     /// Checks `path` and decides how it will be written, without creating or changing anything.
-    /// `-` means standard output. Fails with [`ErrorKind::InvalidInput`] and a message naming
+    /// `-` means standard output. Fails with [`Reason::OutputPathInvalid`] and a message naming
     /// the path and the fix when `path` is a folder, when its folder does not exist, or when a
     /// symbolic link leads to such a place.
     pub fn resolve(path: impl AsRef<Path>) -> Result<OutputTarget, Error> {
@@ -145,7 +145,7 @@ impl OutputTarget {
 
     /// Opens the target for writing: standard output, the device or FIFO itself (opening a FIFO
     /// waits for its reader), or a new temporary file beside the final file. Fails with
-    /// [`ErrorKind::Internal`] when that cannot be done (no permission, no space, a socket).
+    /// [`Reason::OutputWriteFailed`] when that cannot be done (no permission, no space, a socket).
     pub fn create(&self) -> Result<OutputFile, Error> {
         let sink = match &self.place {
             Place::Stdout => Sink::Stdout(io::stdout()),
@@ -162,7 +162,7 @@ impl OutputTarget {
         Ok(OutputFile { target: self.clone(), sink: BufWriter::with_capacity(BUFFER, sink) })
     }
 
-    /// An [`ErrorKind::Internal`] error for an I/O failure while writing this target, naming it:
+    /// An [`Reason::OutputWriteFailed`] error for an I/O failure while writing this target, naming it:
     /// for callers whose encoders report plain `io::Error`s.
     pub fn write_error(&self, err: io::Error) -> Error {
         write_failed(self, "write", err)
@@ -312,21 +312,18 @@ impl OutputFile {
     }
 }
 
-// reason: OutputPathInvalid
 /// A bad output path, found by [`OutputTarget::resolve`]: what is wrong with `path`, and the fix.
 fn path_invalid(path: &Path, problem: &str, fix: &str) -> Error {
     path_invalid_at(&path.display().to_string(), problem, fix)
 }
 
-// reason: OutputPathInvalid
 fn path_invalid_at(shown: &str, problem: &str, fix: &str) -> Error {
-    Error::new(ErrorKind::InvalidInput, format!("output {shown} {problem}; {fix}"))
+    Error::new(Reason::OutputPathInvalid, format!("output {shown} {problem}; {fix}"))
 }
 
-// reason: OutputWriteFailed
-/// An I/O failure while writing `target`, keeping the `io::Error`'s text.
+/// An I/O failure while writing `target`, keeping the `io::Error`'s text (and the error as the source).
 fn write_failed(target: &OutputTarget, action: &str, err: io::Error) -> Error {
-    Error::new(ErrorKind::Internal, format!("cannot {action} {target}: {err}"))
+    Error::new(Reason::OutputWriteFailed, format!("cannot {action} {target}: {err}")).with_source(err)
 }
 
 /// Follows `given` while it is a symbolic link; the result is not a link (it may not exist).
@@ -518,7 +515,7 @@ mod tests {
         fs::create_dir(&path).expect("folder");
         fs::write(path.join("inside"), "x").expect("inside");
         let e = out.commit().expect_err("rename onto a folder");
-        assert_eq!(e.kind, ErrorKind::Internal);
+        assert_eq!(e.reason, Reason::OutputWriteFailed);
         let kept = e.message.split("kept in ").nth(1).expect(&e.message);
         assert!(kept.contains(".late.csv.tmp-"), "{}", e.message);
         assert_eq!(fs::read(kept).expect("kept"), b"every record");
@@ -541,11 +538,11 @@ mod tests {
     fn a_folder_or_a_missing_folder_is_refused_before_anything_is_written() {
         let dir = tempfile::tempdir().expect("dir");
         let e = OutputTarget::resolve(dir.path()).expect_err("a folder");
-        assert_eq!(e.kind, ErrorKind::InvalidInput);
+        assert_eq!(e.reason, Reason::OutputPathInvalid);
         assert!(e.message.contains("is a folder") && e.message.contains("usage.csv"), "{}", e.message);
         let missing = dir.path().join("no-such-folder").join("x.csv");
         let e = OutputTarget::resolve(&missing).expect_err("missing folder");
-        assert_eq!(e.kind, ErrorKind::InvalidInput);
+        assert_eq!(e.reason, Reason::OutputPathInvalid);
         assert!(e.message.contains("no-such-folder") && e.message.contains("does not exist"), "{}", e.message);
         let file = dir.path().join("file");
         fs::write(&file, "x").expect("file");
@@ -639,7 +636,7 @@ mod tests {
             let nowhere = dir.path().join("nowhere.csv");
             symlink("missing-folder/x.csv", &nowhere).expect("link");
             let e = OutputTarget::resolve(&nowhere).expect_err("no folder");
-            assert_eq!(e.kind, ErrorKind::InvalidInput);
+            assert_eq!(e.reason, Reason::OutputPathInvalid);
             assert!(e.message.contains("a link to") && e.message.contains("missing-folder"), "{}", e.message);
 
             let to_dir = dir.path().join("to-dir");

@@ -15,7 +15,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::catalog::MeterCatalog;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Reason, Result};
 use crate::record::{StringMap, UsageRecord};
 
 /// One parsed page.
@@ -144,7 +144,7 @@ pub fn parse_page(body: &[u8], content_type: Option<&str>, catalog: &MeterCatalo
     let wire: WirePage<'_> = serde_json::from_slice(body).map_err(|e| decode_error(&e, body, content_type))?;
     let Some(items) = wire.value else {
         return Err(Error::new(
-            ErrorKind::Decode,
+            Reason::InvalidResponse,
             format!("the response is JSON but has no 'value' array; {}", describe_body(body, content_type)),
         ));
     };
@@ -158,7 +158,7 @@ pub fn parse_page(body: &[u8], content_type: Option<&str>, catalog: &MeterCatalo
 }
 
 fn record_error(i: usize, what: &str) -> Error {
-    Error::new(ErrorKind::Decode, format!("usage record #{} of the page {what}", i + 1))
+    Error::new(Reason::InvalidResponse, format!("usage record #{} of the page {what}", i + 1))
 }
 
 fn build_record(i: usize, p: WireProps<'_>, catalog: &MeterCatalog) -> Result<UsageRecord> {
@@ -333,14 +333,37 @@ pub(crate) fn split_resource_uri(uri: &str) -> ResourceParts {
     out
 }
 
-/// The `{"error":{"code","message"}}` body of a failed request (also the flat `{code,message}`).
-pub fn parse_error_body(body: &[u8]) -> Option<(Option<String>, Option<String>)> {
+/// The `{"error":{"code","message","target"}}` body of a failed request (also the flat form).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ServiceError {
+    pub(crate) code: Option<String>,
+    pub(crate) message: Option<String>,
+    pub(crate) target: Option<String>,
+}
+
+impl ServiceError {
+    /// The property an ARM `InvalidProperty` answer is about: its `target`, else the name quoted in
+    /// its documented message form "The property 'continuationToken' is invalid ...".
+    pub(crate) fn property(&self) -> Option<String> {
+        if let Some(t) = self.target.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            return Some(t.to_string());
+        }
+        let message = self.message.as_deref()?;
+        let rest = &message[message.find("property '")? + "property '".len()..];
+        Some(rest[..rest.find('\'')?].to_string())
+    }
+}
+
+/// Parses an ARM error body; `None` when it is not one.
+pub(crate) fn parse_error_body(body: &[u8]) -> Option<ServiceError> {
     #[derive(Deserialize)]
     struct Def {
         #[serde(default)]
         code: Option<String>,
         #[serde(default)]
         message: Option<String>,
+        #[serde(default)]
+        target: Option<String>,
     }
     #[derive(Deserialize)]
     struct Wrapped {
@@ -350,13 +373,15 @@ pub fn parse_error_body(body: &[u8]) -> Option<(Option<String>, Option<String>)>
         code: Option<String>,
         #[serde(default)]
         message: Option<String>,
+        #[serde(default)]
+        target: Option<String>,
     }
     let w: Wrapped = serde_json::from_slice(body).ok()?;
-    let (code, message) = match w.error {
-        Some(d) => (d.code, d.message),
-        None => (w.code, w.message),
-    };
-    if code.is_none() && message.is_none() { None } else { Some((code, message)) }
+    let def = w.error.unwrap_or(Def { code: w.code, message: w.message, target: w.target });
+    if def.code.is_none() && def.message.is_none() {
+        return None;
+    }
+    Some(ServiceError { code: def.code, message: def.message, target: def.target })
 }
 
 fn decode_error(e: &serde_json::Error, body: &[u8], content_type: Option<&str>) -> Error {
@@ -372,7 +397,7 @@ fn decode_error(e: &serde_json::Error, body: &[u8], content_type: Option<&str>) 
     } else {
         format!("the response JSON is not a usage page ({e})")
     };
-    Error::new(ErrorKind::Decode, format!("{what}; {}", describe_body(body, content_type)))
+    Error::new(Reason::InvalidResponse, format!("{what}; {}", describe_body(body, content_type)))
 }
 
 /// "received content-type X, N bytes, starting with: …" with control characters removed.
@@ -539,7 +564,7 @@ mod tests {
         }
         for bad in ["\"abc\"", "null", "true"] {
             let e = parse_page(&page_with(&format!("{{{URI}}}"), bad, "x"), None, &catalog()).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::Decode);
+            assert_eq!(e.reason, Reason::InvalidResponse);
             assert!(e.message.contains("quantity"), "{}", e.message);
         }
     }
@@ -617,7 +642,7 @@ mod tests {
         let cat = catalog();
         let html = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>proxy login</body></html>";
         let e = parse_page(html, Some("text/html; charset=utf-8"), &cat).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Decode);
+        assert_eq!(e.reason, Reason::InvalidResponse);
         assert!(
             e.message.contains("HTML")
                 && e.message.contains("text/html")
@@ -628,7 +653,7 @@ mod tests {
 
         let full = page_with(&format!("{{{URI}}}"), "1", "x");
         let e = parse_page(&full[..full.len() / 2], Some("application/json"), &cat).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::Decode);
+        assert_eq!(e.reason, Reason::InvalidResponse);
         assert!(e.message.contains("truncated"), "{}", e.message);
 
         let e = parse_page(b"", None, &cat).unwrap_err();
@@ -651,11 +676,17 @@ mod tests {
 
     #[test]
     fn error_bodies() {
-        assert_eq!(
-            parse_error_body(br#"{"error":{"code":"GatewayTimeout","message":"m","details":[]}}"#),
-            Some((Some("GatewayTimeout".into()), Some("m".into())))
-        );
-        assert_eq!(parse_error_body(br#"{"code":"C","message":"m"}"#), Some((Some("C".into()), Some("m".into()))));
+        let e = parse_error_body(br#"{"error":{"code":"GatewayTimeout","message":"m","details":[]}}"#).unwrap();
+        assert_eq!((e.code.as_deref(), e.message.as_deref(), e.property()), (Some("GatewayTimeout"), Some("m"), None));
+        let e = parse_error_body(br#"{"code":"C","message":"m"}"#).unwrap();
+        assert_eq!((e.code.as_deref(), e.message.as_deref()), (Some("C"), Some("m")));
         assert_eq!(parse_error_body(b"<html>"), None);
+        assert_eq!(parse_error_body(br#"{"error":{}}"#), None);
+        // ARM's InvalidProperty names the property in `target` or, as documented, in its message.
+        let named =
+            br#"{"error":{"code":"InvalidProperty","message":"The property 'continuationToken' is invalid: x."}}"#;
+        assert_eq!(parse_error_body(named).unwrap().property().as_deref(), Some("continuationToken"));
+        let target = br#"{"error":{"code":"InvalidProperty","message":"bad","target":"reportedEndTime"}}"#;
+        assert_eq!(parse_error_body(target).unwrap().property().as_deref(), Some("reportedEndTime"));
     }
 }

@@ -8,21 +8,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use url::Url;
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use crate::endpoint;
+use crate::error::{Error, Reason, Result};
 use crate::record::format_instant;
-
-/// Stable codes of the validation errors (`Error::code`), so callers can branch without parsing
-/// messages. The PowerShell module uses them as ErrorIds.
-pub mod codes {
-    /// A subscription or subscriber id is not a GUID, or a subscriber id was given to the tenant API.
-    pub const INVALID_SUBSCRIPTION_ID: &str = "InvalidSubscriptionId";
-    /// A time does not parse, start is not before end, end is in the future, or a time is misaligned.
-    pub const INVALID_TIME_RANGE: &str = "InvalidTimeRange";
-    /// Granularity is neither Daily nor Hourly.
-    pub const INVALID_GRANULARITY: &str = "InvalidGranularity";
-    /// The api-version is empty.
-    pub const INVALID_API_VERSION: &str = "InvalidApiVersion";
-}
 
 /// The default `api-version` of both usage APIs.
 pub const DEFAULT_API_VERSION: &str = "2015-06-01-preview";
@@ -100,11 +88,10 @@ impl FromStr for Granularity {
         match s.trim().to_ascii_lowercase().as_str() {
             "daily" => Ok(Granularity::Daily),
             "hourly" => Ok(Granularity::Hourly),
-            _ => Err(Error::invalid(format!(
-                "invalid granularity '{}': valid values are Daily and Hourly (any case)",
-                s.trim()
-            ))
-            .with_code(codes::INVALID_GRANULARITY)),
+            _ => Err(Error::new(
+                Reason::InvalidGranularity,
+                format!("invalid granularity '{}': valid values are Daily and Hourly (any case)", s.trim()),
+            )),
         }
     }
 }
@@ -133,11 +120,13 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     } else {
         ""
     };
-    Err(Error::invalid(format!(
-        "invalid time '{t}'{hint}: use ISO 8601 with 'Z' or an offset, e.g. 2024-05-01T13:00:00Z, \
+    Err(Error::new(
+        Reason::InvalidTimeRange,
+        format!(
+            "invalid time '{t}'{hint}: use ISO 8601 with 'Z' or an offset, e.g. 2024-05-01T13:00:00Z, \
          2024-05-01T06:00:00-07:00, or a date such as 2024-05-01 (= 00:00Z)"
+        ),
     ))
-    .with_code(codes::INVALID_TIME_RANGE))
 }
 
 fn is_guid(s: &str) -> bool {
@@ -165,72 +154,85 @@ impl UsageQuery {
     /// Checks the query before it is sent, so mistakes surface with a fix instead of a terse 400.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<()> {
         if !is_guid(self.subscription_id.trim()) {
-            return Err(Error::invalid(format!(
-                "subscription id '{}' is not a GUID (rule: subscription id must be a GUID such as \
+            return Err(Error::new(
+                Reason::InvalidSubscriptionId,
+                format!(
+                    "subscription id '{}' is not a GUID (rule: subscription id must be a GUID such as \
                  00000000-1111-2222-3333-444444444444; pass the subscription's id, not its name)",
-                self.subscription_id
-            ))
-            .with_code(codes::INVALID_SUBSCRIPTION_ID));
+                    self.subscription_id
+                ),
+            ));
         }
         if let Some(sub) = &self.subscriber_id {
             if self.api == Api::Tenant {
-                return Err(Error::invalid(
+                return Err(Error::new(
+                    Reason::InvalidSubscriptionId,
                     "a subscriber id only applies to the provider API (rule: subscriberId is provider-only); \
                      drop it or query the provider API",
-                )
-                .with_code(codes::INVALID_SUBSCRIPTION_ID));
+                ));
             }
             if !is_guid(sub.trim()) {
-                return Err(Error::invalid(format!(
-                    "subscriber id '{sub}' is not a GUID (rule: subscriber id must be a tenant subscription GUID \
+                return Err(Error::new(
+                    Reason::InvalidSubscriptionId,
+                    format!(
+                        "subscriber id '{sub}' is not a GUID (rule: subscriber id must be a tenant subscription GUID \
                      such as 00000000-1111-2222-3333-444444444444)"
-                ))
-                .with_code(codes::INVALID_SUBSCRIPTION_ID));
+                    ),
+                ));
             }
         }
         if self.start >= self.end {
-            return Err(Error::invalid(format!(
-                "start {} is not before end {} (rule: start < end; the end is exclusive, so pick an end after the start)",
-                format_instant(&self.start),
-                format_instant(&self.end)
-            )).with_code(codes::INVALID_TIME_RANGE));
+            return Err(Error::new(
+                Reason::InvalidTimeRange,
+                format!(
+                    "start {} is not before end {} (rule: start < end; the end is exclusive, so pick an end after the start)",
+                    format_instant(&self.start),
+                    format_instant(&self.end)
+                ),
+            ));
         }
         if self.end > now {
-            return Err(Error::invalid(format!(
-                "end {} is in the future (rule: end must not be after now, {}); pick an earlier end",
-                format_instant(&self.end),
-                format_instant(&now)
-            ))
-            .with_code(codes::INVALID_TIME_RANGE));
+            return Err(Error::new(
+                Reason::InvalidTimeRange,
+                format!(
+                    "end {} is in the future (rule: end must not be after now, {}); pick an earlier end",
+                    format_instant(&self.end),
+                    format_instant(&now)
+                ),
+            ));
         }
         for (what, t) in [("start", self.start), ("end", self.end)] {
             let on_hour = t.minute() == 0 && t.second() == 0 && t.nanosecond() == 0;
             match self.granularity {
                 Granularity::Hourly if !on_hour => {
-                    return Err(Error::invalid(format!(
-                        "{what} {} is not on the hour (rule: Hourly queries need times on the hour, e.g. {})",
-                        format_instant(&t),
-                        format_instant(&floor_to(t, Granularity::Hourly))
-                    ))
-                    .with_code(codes::INVALID_TIME_RANGE));
+                    return Err(Error::new(
+                        Reason::InvalidTimeRange,
+                        format!(
+                            "{what} {} is not on the hour (rule: Hourly queries need times on the hour, e.g. {})",
+                            format_instant(&t),
+                            format_instant(&floor_to(t, Granularity::Hourly))
+                        ),
+                    ));
                 }
                 Granularity::Daily if !(on_hour && t.hour() == 0) => {
-                    return Err(Error::invalid(format!(
-                        "{what} {} is not at 00:00Z (rule: Daily queries need times at UTC midnight, e.g. {}; \
+                    return Err(Error::new(
+                        Reason::InvalidTimeRange,
+                        format!(
+                            "{what} {} is not at 00:00Z (rule: Daily queries need times at UTC midnight, e.g. {}; \
                          or use Hourly granularity)",
-                        format_instant(&t),
-                        format_instant(&floor_to(t, Granularity::Daily))
-                    ))
-                    .with_code(codes::INVALID_TIME_RANGE));
+                            format_instant(&t),
+                            format_instant(&floor_to(t, Granularity::Daily))
+                        ),
+                    ));
                 }
                 _ => {}
             }
         }
         if self.api_version.trim().is_empty() {
-            return Err(Error::invalid(format!(
-                "api-version is empty (rule: an api-version is required; use {DEFAULT_API_VERSION})"
-            ))
-            .with_code(codes::INVALID_API_VERSION));
+            return Err(Error::new(
+                Reason::InvalidApiVersion,
+                format!("api-version is empty (rule: an api-version is required; use {DEFAULT_API_VERSION})"),
+            ));
         }
         Ok(())
     }
@@ -238,29 +240,7 @@ impl UsageQuery {
     /// The URL of the first page (or of the page after `continuation_token`). The endpoint's own
     /// path prefix is kept; its query and fragment are dropped.
     pub fn url(&self, endpoint: &Url) -> Url {
-        let mut url = endpoint.clone();
-        url.set_query(None);
-        url.set_fragment(None);
-        let (namespace, resource) = match self.api {
-            Api::Tenant => ("Microsoft.Commerce", "usageAggregates"),
-            Api::Provider => ("Microsoft.Commerce.Admin", "subscriberUsageAggregates"),
-        };
-        let sub = self.subscription_id.trim();
-        let segments = ["subscriptions", sub, "providers", namespace, resource];
-        let hierarchical = match url.path_segments_mut() {
-            Ok(mut p) => {
-                p.pop_if_empty().extend(segments);
-                true
-            }
-            Err(()) => false,
-        };
-        if !hierarchical {
-            // Not a hierarchical URL (the client rejects these up front); keep going sensibly.
-            let joined = segments.join("/");
-            if let Ok(u) = Url::parse(&format!("{}/{}", endpoint.as_str().trim_end_matches('/'), joined)) {
-                url = u;
-            }
-        }
+        let mut url = endpoint::usage(endpoint, self.api, &self.subscription_id);
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("api-version", &self.api_version);
@@ -302,19 +282,25 @@ mod tests {
     const SUB: &str = "42274f77-d385-4df0-b47f-a7822e095571";
 
     #[test]
-    fn validation_errors_carry_stable_codes() {
-        let now = t("2026-11-01T12:00:00Z");
-        let q = |start: &str, end: &str| UsageQuery::new(Api::Tenant, SUB, t(start), t(end));
-        let code = |r: Result<()>| r.expect_err("invalid").code.expect("a code");
-        assert_eq!(code(q("2026-10-02", "2026-10-01").validate(now)), codes::INVALID_TIME_RANGE);
-        assert_eq!(code(q("2026-10-01T01:00:00Z", "2026-10-02").validate(now)), codes::INVALID_TIME_RANGE);
-        assert_eq!(code(q("2026-10-01", "2026-11-03").validate(now)), codes::INVALID_TIME_RANGE);
-        assert_eq!(
-            code(UsageQuery::new(Api::Tenant, "x", t("2026-10-01"), t("2026-10-02")).validate(now)),
-            codes::INVALID_SUBSCRIPTION_ID
-        );
-        assert_eq!(parse_time("yesterday").expect_err("bad").code.as_deref(), Some(codes::INVALID_TIME_RANGE));
-        assert_eq!("weekly".parse::<Granularity>().expect_err("bad").code.as_deref(), Some(codes::INVALID_GRANULARITY));
+    fn validation_errors_name_their_reason() {
+        let now = t("2026-11-02T12:00:00Z");
+        let q = |a: &str, b: &str| UsageQuery::new(Api::Tenant, SUB, t(a), t(b));
+        let reason = |r: Result<()>| r.expect_err("invalid").reason;
+        assert_eq!(reason(q("2026-10-02", "2026-10-01").validate(now)), Reason::InvalidTimeRange);
+        assert_eq!(reason(q("2026-10-01T01:00:00Z", "2026-10-02").validate(now)), Reason::InvalidTimeRange);
+        assert_eq!(reason(q("2026-10-01", "2026-11-03").validate(now)), Reason::InvalidTimeRange);
+        let mut bad = q("2026-10-01", "2026-10-02");
+        bad.subscription_id = "contoso".into();
+        assert_eq!(reason(bad.validate(now)), Reason::InvalidSubscriptionId);
+        let mut bad = q("2026-10-01", "2026-10-02");
+        bad.subscriber_id = Some(SUB.into());
+        assert_eq!(reason(bad.validate(now)), Reason::InvalidSubscriptionId, "subscriberId on the tenant API");
+        let mut bad = q("2026-10-01", "2026-10-02");
+        bad.api_version = " ".into();
+        assert_eq!(reason(bad.validate(now)), Reason::InvalidApiVersion);
+        assert_eq!(parse_time("yesterday").expect_err("bad").reason, Reason::InvalidTimeRange);
+        assert_eq!("weekly".parse::<Granularity>().expect_err("bad").reason, Reason::InvalidGranularity);
+        assert_eq!(parse_time("yesterday").expect_err("bad").code, None, "code is the service's only");
     }
 
     #[test]
@@ -336,7 +322,7 @@ mod tests {
         assert_eq!(t("2024-05-01T02:00:00+0200"), t("2024-05-01T00:00:00Z"));
         assert_eq!(t("2024-05-01T00:00:00.1234567Z").nanosecond(), 123_456_700);
         let e = parse_time("yesterday").unwrap_err();
-        assert_eq!(e.kind, crate::ErrorKind::InvalidInput);
+        assert_eq!(e.reason, Reason::InvalidTimeRange);
         assert!(e.message.contains("'yesterday'") && e.message.contains("2024-05-01T13:00:00Z"));
         let e = parse_time("2024-05-01T00:00:00").unwrap_err();
         assert!(e.message.contains("no time zone"), "{}", e.message);

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::client::{DuplicateTracker, Page, UsageClient};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::query::{Api, Granularity, UsageQuery};
 use crate::record::format_instant;
 
@@ -57,14 +57,16 @@ impl SplitPlan {
     /// The sub-queries of `query`, in output order: subscriber order, then time order.
     pub fn sub_queries(&self, query: &UsageQuery) -> Result<Vec<UsageQuery>> {
         if !self.subscribers.is_empty() && query.api != Api::Provider {
-            return Err(Error::invalid(
+            return Err(Error::new(
+                Reason::InvalidArgument,
                 "splitting by subscriber needs the provider API (subscriberId is provider-only); drop the subscriber list",
             ));
         }
         if !self.subscribers.is_empty() && query.continuation_token.is_some()
             || self.window.is_some() && query.continuation_token.is_some()
         {
-            return Err(Error::invalid(
+            return Err(Error::new(
+                Reason::InvalidContinuationToken,
                 "a continuation token belongs to one sequential query; resume without a split plan",
             ));
         }
@@ -73,7 +75,7 @@ impl SplitPlan {
             None => vec![(query.start, query.end)],
             Some(w) => {
                 if w <= chrono::Duration::zero() {
-                    return Err(Error::invalid("the split window must be positive (e.g. 1 day)"));
+                    return Err(Error::new(Reason::InvalidArgument, "the split window must be positive (e.g. 1 day)"));
                 }
                 // Round up to whole buckets so every window stays aligned to the granularity.
                 let units = (w.num_seconds() + step.num_seconds() - 1) / step.num_seconds();
@@ -360,6 +362,7 @@ mod tests {
         };
         assert_eq!(records, 2, "first subscriber delivered before the error");
         assert_eq!(err.code.as_deref(), Some("SubscriberIdIsNotDirectTenant"));
+        assert_eq!(err.reason, crate::Reason::ServiceRejected);
         assert!(err.message.contains(SUBS[1]), "{}", err.message);
     }
 }

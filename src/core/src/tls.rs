@@ -8,7 +8,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Reason, Result};
 
 /// TLS trust options. Default: the OS trust store only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub(crate) fn build_http_client(tls: &TlsOptions, timeout: Duration) -> Result<r
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::new(ErrorKind::Internal, format!("TLS set-up failed: {e}")))?;
+        .map_err(|e| Error::new(Reason::InternalError, format!("TLS set-up failed: {e}")).with_source(e))?;
     let mut config = if tls.insecure {
         tracing::warn!(
             "TLS certificate verification is DISABLED (insecure): anyone on the network path can read and alter \
@@ -40,19 +40,19 @@ pub(crate) fn build_http_client(tls: &TlsOptions, timeout: Duration) -> Result<r
         let (added, _) = roots.add_parsable_certificates(native.certs);
         if let Some(path) = &tls.extra_ca_file {
             let pem = std::fs::read(path)
-                .map_err(|e| Error::invalid(format!("cannot read CA file {}: {e}", path.display())))?;
+                .map_err(|e| ca_error(format!("cannot read CA file {}: {e}", path.display())).with_source(e))?;
             let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice())
                 .collect::<std::result::Result<_, _>>()
-                .map_err(|e| Error::invalid(format!("CA file {} is not valid PEM: {e}", path.display())))?;
+                .map_err(|e| ca_error(format!("CA file {} is not valid PEM: {e}", path.display())).with_source(e))?;
             if certs.is_empty() {
-                return Err(Error::invalid(format!(
+                return Err(ca_error(format!(
                     "CA file {} holds no certificate (expected PEM blocks '-----BEGIN CERTIFICATE-----')",
                     path.display()
                 )));
             }
             let (ok, bad) = roots.add_parsable_certificates(certs);
             if ok == 0 {
-                return Err(Error::invalid(format!(
+                return Err(ca_error(format!(
                     "CA file {}: none of its {bad} certificate(s) could be used as a trust anchor",
                     path.display()
                 )));
@@ -69,7 +69,11 @@ pub(crate) fn build_http_client(tls: &TlsOptions, timeout: Duration) -> Result<r
         .connect_timeout(timeout.min(Duration::from_secs(30)))
         .user_agent(concat!("AzsUsage/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| Error::new(ErrorKind::Transport, format!("cannot build the HTTP client: {e}")))
+        .map_err(|e| Error::new(Reason::TlsFailed, "cannot build the HTTP client with this TLS set-up").with_source(e))
+}
+
+fn ca_error(message: String) -> Error {
+    Error::new(Reason::CaFileInvalid, message)
 }
 
 /// Accepts any certificate (insecure mode). Handshake signatures are still checked so that the

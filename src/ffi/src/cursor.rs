@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use azs_usage_core::{Api, Granularity, Page, Result as CoreResult, SplitPlan, UsageQuery, parse_time};
+use azs_usage_core::{Api, Granularity, Page, Reason, Result as CoreResult, SplitPlan, UsageQuery, parse_time};
 use chrono::Utc;
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -32,6 +32,15 @@ pub struct Cursor {
     events: Queue,
 }
 
+impl std::fmt::Debug for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cursor")
+            .field("cancelled", &self.cancel.is_cancelled())
+            .field("done", &self.done.load(Ordering::SeqCst))
+            .finish_non_exhaustive()
+    }
+}
+
 #[ffi]
 impl Cursor {
     /// Opens a pull on a connected session. Never fails for a bad query: the first `next_page`
@@ -52,7 +61,7 @@ impl Cursor {
             match (session.client.get(), build_query(&q)) {
                 (None, _) => {
                     *cursor.pending.get_mut().unwrap() =
-                        Some(error_of("InvalidInput", "NotConnected", "The session is not connected."))
+                        Some(error_of(Reason::NotConnected, "The session is not connected."))
                 }
                 (_, Err(e)) => *cursor.pending.get_mut().unwrap() = Some(*e),
                 (Some(client), Ok(uq)) => {
@@ -106,7 +115,7 @@ impl Cursor {
     }
 
     fn cancelled(&self) -> PageDto {
-        let mut e = error_of("Cancelled", "Cancelled", "The operation was cancelled.");
+        let mut e = error_of(Reason::OperationCancelled, "The operation was cancelled.");
         e.resume_token = self.resume_token();
         page_error(e)
     }
@@ -124,7 +133,7 @@ impl Cursor {
         }
         let mut guard = match self.stream.lock() {
             Ok(g) => g,
-            Err(_) => return page_error(error_of("Internal", "CursorBusy", "The cursor is in use by another thread.")),
+            Err(_) => return page_error(error_of(Reason::InternalError, "The cursor is in use by another thread.")),
         };
         let Some(stream) = guard.as_mut() else {
             self.done.store(true, Ordering::SeqCst);
@@ -177,8 +186,7 @@ fn build_query(q: &QueryDto) -> Result<UsageQuery, Box<ErrorDto>> {
         "provider" => Api::Provider,
         other => {
             return Err(Box::new(error_of(
-                "InvalidInput",
-                "InvalidApi",
+                Reason::InvalidArgument,
                 format!("Unknown API '{other}' (expected Tenant or Provider)."),
             )));
         }

@@ -8,7 +8,9 @@ use interoptopus::ffi;
 #[ffi]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyValue {
+    /// The key.
     pub key: String,
+    /// The value, as text.
     pub text: String,
 }
 
@@ -16,10 +18,15 @@ pub struct KeyValue {
 #[ffi]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordDto {
+    /// The tenant subscription the usage belongs to.
     pub subscription_id: String,
+    /// Meter id as sent by the service.
     pub meter_id: String,
+    /// Catalog name; empty when the meter is unknown.
     pub meter_name: String,
+    /// Catalog category; empty when unknown.
     pub meter_category: String,
+    /// Catalog unit; empty when unknown.
     pub unit: String,
     /// Plain decimal text with `.` (never through a float).
     pub quantity: String,
@@ -27,30 +34,123 @@ pub struct RecordDto {
     pub usage_start_time: String,
     /// ISO 8601 UTC with `Z`.
     pub usage_end_time: String,
+    /// Resource URI as sent.
     pub resource_uri: String,
+    /// Resource group parsed from the URI.
     pub resource_group: String,
+    /// Provider namespace, e.g. `Microsoft.Compute`.
     pub resource_provider: String,
+    /// Resource type with child types.
     pub resource_type: String,
+    /// Resource name with child names.
     pub resource_name: String,
+    /// Region.
     pub location: String,
     /// In the service's order.
     pub tags: Vec<KeyValue>,
     /// In the service's order.
     pub additional_info: Vec<KeyValue>,
+    /// The raw `instanceData` string.
     pub instance_data: String,
 }
 
-/// A domain error: what the core reported, translated to text.
+/// Why a call failed: `azs_usage_core::Reason` as a C-like enum, so the module maps a value rather
+/// than text (`module/src/Errors.cs`, one switch). Append new reasons at the end with the next
+/// number; never renumber (the module's `AzsUsage.Reason` mirrors these values, and a test checks
+/// both against `docs/errors.md`).
+#[ffi]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorReason {
+    /// `Reason::InvalidArgument`.
+    InvalidArgument = 0,
+    /// `Reason::InvalidSubscriptionId`.
+    InvalidSubscriptionId = 1,
+    /// `Reason::InvalidTimeRange`.
+    InvalidTimeRange = 2,
+    /// `Reason::InvalidGranularity`.
+    InvalidGranularity = 3,
+    /// `Reason::InvalidApiVersion`.
+    InvalidApiVersion = 4,
+    /// `Reason::InvalidContinuationToken`.
+    InvalidContinuationToken = 5,
+    /// `Reason::InvalidEndpoint`.
+    InvalidEndpoint = 6,
+    /// `Reason::InvalidCredential`.
+    InvalidCredential = 7,
+    /// `Reason::CaFileInvalid`.
+    CaFileInvalid = 8,
+    /// `Reason::MeterFileInvalid`.
+    MeterFileInvalid = 9,
+    /// `Reason::SubscriptionNotFound`.
+    SubscriptionNotFound = 10,
+    /// `Reason::NotConnected`.
+    NotConnected = 11,
+    /// `Reason::AlreadyConnected`.
+    AlreadyConnected = 12,
+    /// `Reason::AuthenticationFailed`.
+    AuthenticationFailed = 13,
+    /// `Reason::PermissionDenied`.
+    PermissionDenied = 14,
+    /// `Reason::ServiceRejected`.
+    ServiceRejected = 15,
+    /// `Reason::ServiceUnavailable`.
+    ServiceUnavailable = 16,
+    /// `Reason::InvalidResponse`.
+    InvalidResponse = 17,
+    /// `Reason::ConnectionFailed`.
+    ConnectionFailed = 18,
+    /// `Reason::TlsFailed`.
+    TlsFailed = 19,
+    /// `Reason::OperationCancelled`.
+    OperationCancelled = 20,
+    /// `Reason::InternalError`.
+    InternalError = 21,
+    /// `Reason::RateCardInvalid`.
+    RateCardInvalid = 22,
+    /// `Reason::RateCardConflict`.
+    RateCardConflict = 23,
+    /// `Reason::UsageFileInvalid`.
+    UsageFileInvalid = 24,
+    /// `Reason::DirectoryFileInvalid`.
+    DirectoryFileInvalid = 25,
+    /// `Reason::UnpricedUsage`.
+    UnpricedUsage = 26,
+    /// `Reason::FocusFileInvalid`.
+    FocusFileInvalid = 27,
+    /// `Reason::OutputPathInvalid`.
+    OutputPathInvalid = 28,
+    /// `Reason::OutputWriteFailed`.
+    OutputWriteFailed = 29,
+    /// `Reason::DatabaseUrlInvalid`.
+    DatabaseUrlInvalid = 30,
+    /// `Reason::DatabaseUnavailable`.
+    DatabaseUnavailable = 31,
+    /// `Reason::DatabaseNotUsable`.
+    DatabaseNotUsable = 32,
+    /// `Reason::SchemaTooNew`.
+    SchemaTooNew = 33,
+    /// `Reason::SyncLocked`.
+    SyncLocked = 34,
+    /// `Reason::StampConfigInvalid`.
+    StampConfigInvalid = 35,
+    /// `Reason::ReportFailed`.
+    ReportFailed = 36,
+    /// `Reason::BrowserUnavailable`.
+    BrowserUnavailable = 37,
+}
+
+/// A domain error: what the core (or this layer) reported.
 #[ffi]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorDto {
-    /// The core's `ErrorKind` name: `InvalidInput`, `Unauthenticated`, `PermissionDenied`,
-    /// `Rejected`, `Service`, `Decode`, `Transport`, `Cancelled`, `Internal`.
-    pub kind: String,
+    /// Why it failed: decides the cmdlet's ErrorId and ErrorCategory.
+    pub reason: ErrorReason,
     /// The service's error code, or empty.
     pub code: String,
     /// Human-readable message (no secrets).
     pub message: String,
+    /// The error's causes (`std::error::Error::source`), outermost first, for `-Verbose`.
+    pub causes: Vec<String>,
     /// HTTP status of the last response, 0 when none.
     pub status: u32,
     /// `x-ms-request-id` of the last response, or empty.
@@ -61,10 +161,19 @@ pub struct ErrorDto {
     pub resume_token: String,
 }
 
+/// A list of errors (the test-only `azs_debug_errors`).
+#[ffi]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorList {
+    /// One error per reason, in `Reason::ALL` order.
+    pub errors: Vec<ErrorDto>,
+}
+
 /// One page from a cursor, or the error that ended the pull.
 #[ffi]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageDto {
+    /// The page's records, in service order.
     pub records: Vec<RecordDto>,
     /// Resumes right after this page; empty on the last page.
     pub continuation_token: String,
@@ -82,6 +191,7 @@ pub struct PageDto {
 #[ffi]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextOutcome {
+    /// The result; empty when the call failed.
     pub text: String,
     /// Set (one element) when the call failed.
     pub error: Vec<ErrorDto>,
@@ -93,6 +203,7 @@ pub struct TextOutcome {
 pub struct EventDto {
     /// `Request`, `Response`, `RetryWait`, `Duplicate`.
     pub kind: String,
+    /// The rendered line.
     pub message: String,
 }
 
@@ -100,6 +211,7 @@ pub struct EventDto {
 #[ffi]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventList {
+    /// The events, oldest first.
     pub events: Vec<EventDto>,
 }
 
@@ -107,11 +219,17 @@ pub struct EventList {
 #[ffi]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeterDto {
+    /// Meter id as published.
     pub id: String,
+    /// Meter name.
     pub name: String,
+    /// Unit of the quantity.
     pub unit: String,
+    /// Category.
     pub category: String,
+    /// 1 for a superseded meter still recognised in old data.
     pub deprecated: u8,
+    /// Short description.
     pub notes: String,
 }
 
@@ -119,6 +237,7 @@ pub struct MeterDto {
 #[ffi]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeterList {
+    /// The meters, in the catalog's stable order.
     pub meters: Vec<MeterDto>,
 }
 
@@ -164,6 +283,7 @@ pub struct QueryDto {
     pub end: String,
     /// `Daily` or `Hourly` (any case).
     pub granularity: String,
+    /// 1: instance-level records; 0: aggregated per meter.
     pub show_details: u8,
     /// Provider API: one tenant subscription, or empty.
     pub subscriber_id: String,
@@ -178,7 +298,9 @@ pub struct QueryDto {
 #[ffi]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantSubscriptionDto {
+    /// The tenant subscription's id (GUID).
     pub subscription_id: String,
+    /// Its display name.
     pub display_name: String,
     /// Owner (UPN).
     pub owner: String,
@@ -200,6 +322,7 @@ pub struct TenantSubscriptionDto {
 #[ffi]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryOutcome {
+    /// Every tenant subscription, deleted ones included.
     pub subscriptions: Vec<TenantSubscriptionDto>,
     /// Set (one element) when the call failed; `subscriptions` is then empty.
     pub error: Vec<ErrorDto>,

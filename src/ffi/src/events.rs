@@ -12,20 +12,20 @@ use crate::dto::EventDto;
 const MAX_QUEUED: usize = 2000;
 
 /// One queue of events.
-pub type Queue = Arc<Mutex<VecDeque<EventDto>>>;
+pub(crate) type Queue = Arc<Mutex<VecDeque<EventDto>>>;
 
 /// Routes the client's events: to every open cursor's queue, or to the session's own queue when
 /// no cursor listens (connect, default subscription). With two pulls at once on one connection
 /// both cursors see both pulls' events.
 #[derive(Debug, Default)]
-pub struct Hub {
+pub(crate) struct Hub {
     session: Queue,
     listeners: Mutex<Vec<Weak<Mutex<VecDeque<EventDto>>>>>,
 }
 
 impl Hub {
     /// A new queue that receives events until it is dropped.
-    pub fn listen(&self) -> Queue {
+    pub(crate) fn listen(&self) -> Queue {
         let q: Queue = Arc::default();
         if let Ok(mut l) = self.listeners.lock() {
             l.retain(|w| w.strong_count() > 0);
@@ -35,7 +35,7 @@ impl Hub {
     }
 
     /// Queues one event.
-    pub fn push(&self, e: &ClientEvent) {
+    pub(crate) fn push(&self, e: &ClientEvent) {
         let dto = render(e);
         let live: Vec<Queue> = match self.listeners.lock() {
             Ok(l) => l.iter().filter_map(Weak::upgrade).collect(),
@@ -51,7 +51,7 @@ impl Hub {
     }
 
     /// Takes the session's queued events.
-    pub fn drain_session(&self) -> Vec<EventDto> {
+    pub(crate) fn drain_session(&self) -> Vec<EventDto> {
         drain(&self.session)
     }
 }
@@ -66,12 +66,12 @@ fn push_to(q: &Queue, e: EventDto) {
 }
 
 /// Takes every queued event.
-pub fn drain(q: &Queue) -> Vec<EventDto> {
+pub(crate) fn drain(q: &Queue) -> Vec<EventDto> {
     q.lock().map(|mut g| g.drain(..).collect()).unwrap_or_default()
 }
 
 /// Renders an event as one verbose line.
-pub fn render(e: &ClientEvent) -> EventDto {
+pub(crate) fn render(e: &ClientEvent) -> EventDto {
     let (kind, message) = match e {
         ClientEvent::Request { method, url } => ("Request", format!("{method} {url}")),
         ClientEvent::Response { status, request_id, elapsed } => (

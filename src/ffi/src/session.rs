@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use azs_usage_core::{ClientOptions, Credential, SecretString, TlsOptions, Url, UsageClient};
+use azs_usage_core::{ClientOptions, Credential, Reason, SecretString, TlsOptions, Url, UsageClient};
 use interoptopus::ffi;
 use interoptopus::wire::Wire;
 
@@ -34,6 +34,7 @@ impl Drop for Runtime {
 
 /// A connection to one ARM endpoint. Create it, `connect` it, open cursors on it.
 #[ffi(service)]
+#[derive(Debug)]
 pub struct Session {
     pub(crate) runtime: Arc<Runtime>,
     pub(crate) client: OnceLock<UsageClient>,
@@ -69,7 +70,7 @@ impl Session {
     pub fn default_subscription(&self) -> ffi::Result<Wire<TextOutcome>, NativeStatus> {
         guarded(|| {
             let out = match self.client.get() {
-                None => failed(error_of("InvalidInput", "NotConnected", "The session is not connected.")),
+                None => failed(error_of(Reason::NotConnected, "The session is not connected.")),
                 Some(c) => match self.runtime.get().block_on(c.default_subscription()) {
                     Ok(id) => TextOutcome { text: id, error: Vec::new() },
                     Err(e) => failed(error(&e)),
@@ -90,7 +91,7 @@ impl Session {
             let provider = provider_subscription.unwire();
             let failed = |e| DirectoryOutcome { subscriptions: Vec::new(), error: vec![e] };
             let out = match self.client.get() {
-                None => failed(error_of("InvalidInput", "NotConnected", "The session is not connected.")),
+                None => failed(error_of(Reason::NotConnected, "The session is not connected.")),
                 Some(c) => {
                     let listed = self.runtime.get().block_on(async {
                         let provider = match opt(&provider) {
@@ -125,21 +126,19 @@ fn failed(e: crate::dto::ErrorDto) -> TextOutcome {
 impl Session {
     fn connect_inner(&self, o: ConnectOptionsDto) -> TextOutcome {
         if self.client.get().is_some() {
-            return failed(error_of("InvalidInput", "AlreadyConnected", "The session is already connected."));
+            return failed(error_of(Reason::AlreadyConnected, "The session is already connected."));
         }
         let endpoint = match Url::parse(o.endpoint.trim()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
             Ok(_) => {
                 return failed(error_of(
-                    "InvalidInput",
-                    "InvalidEndpoint",
+                    Reason::InvalidEndpoint,
                     format!("The endpoint '{}' is not an http(s) URL.", o.endpoint),
                 ));
             }
             Err(e) => {
                 return failed(error_of(
-                    "InvalidInput",
-                    "InvalidEndpoint",
+                    Reason::InvalidEndpoint,
                     format!("The endpoint '{}' is not a valid URL: {e}.", o.endpoint),
                 ));
             }
@@ -158,11 +157,7 @@ impl Session {
                 password: opt(&o.certificate_password).map(SecretString::from),
             },
             other => {
-                return failed(error_of(
-                    "InvalidInput",
-                    "InvalidCredential",
-                    format!("Unknown credential kind '{other}'."),
-                ));
+                return failed(error_of(Reason::InvalidCredential, format!("Unknown credential kind '{other}'.")));
             }
         };
         let mut options = ClientOptions::new(endpoint.clone(), credential);

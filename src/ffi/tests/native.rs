@@ -1,12 +1,13 @@
 //! The C ABI's guarantees, exercised from Rust against the emulator: panics are contained, errors
-//! cross as text, a blocked `next_page` returns `Cancelled` promptly after `cancel` from another thread.
+//! cross with their reason, a blocked `next_page` returns `Cancelled` promptly after `cancel` from another thread.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use azs_usage_emulator::{EmulatorConfig, FaultConfig, StoreLocation};
 use azs_usage_native::{
-    ConnectOptionsDto, Cursor, PageDto, QueryDto, Session, azs_debug_panic, azs_last_panic, azs_meters, azs_version,
+    ConnectOptionsDto, Cursor, ErrorReason, PageDto, QueryDto, Session, azs_debug_errors, azs_debug_panic,
+    azs_last_panic, azs_meters, azs_version,
 };
 use chrono::{Duration as TimeDelta, DurationRound, Utc};
 use interoptopus::ffi;
@@ -29,6 +30,14 @@ fn a_panic_is_contained_and_reported() {
     assert!(matches!(azs_debug_panic(u32::MAX), ffi::Ok(u32::MAX)));
     assert_eq!(ok(azs_version()).unwire(), env!("CARGO_PKG_VERSION"));
     assert!(ok(azs_meters()).unwire().meters.len() > 10);
+}
+
+#[test]
+fn one_debug_error_per_core_reason_crosses_with_its_name() {
+    let errors = ok(azs_debug_errors()).unwire().errors;
+    let names: Vec<String> = errors.iter().map(|e| format!("{:?}", e.reason)).collect();
+    let want: Vec<&str> = azs_usage_core::Reason::ALL.iter().map(|r| r.as_str()).collect();
+    assert_eq!(names, want);
 }
 
 struct Emulator {
@@ -105,7 +114,7 @@ fn a_bad_query_is_reported_as_text_by_the_first_page() {
     let page = next(&cursor);
     assert_eq!(page.done, 1);
     assert_eq!(page.error.len(), 1);
-    assert_eq!(page.error[0].kind, "InvalidInput");
+    assert_eq!(page.error[0].reason, ErrorReason::InvalidTimeRange);
     assert!(page.error[0].message.contains("start"), "{}", page.error[0].message);
     assert_eq!(next(&cursor).done, 1);
 }
@@ -150,10 +159,10 @@ fn cancel_from_another_thread_unblocks_next_page() {
     let waited = t0.elapsed();
     canceller.join().unwrap();
     assert_eq!(page.error.len(), 1, "{page:?}");
-    assert_eq!(page.error[0].kind, "Cancelled");
+    assert_eq!(page.error[0].reason, ErrorReason::OperationCancelled);
     assert!(waited < Duration::from_secs(3), "next_page took {waited:?} after cancel");
     // Cancelled stays cancelled.
-    assert_eq!(next(&cursor).error[0].kind, "Cancelled");
+    assert_eq!(next(&cursor).error[0].reason, ErrorReason::OperationCancelled);
 }
 
 #[test]
@@ -177,7 +186,7 @@ fn the_tenant_directory_crosses_as_text_and_a_tenant_is_refused() {
     assert_eq!(directory(&session, "").subscriptions, explicit.subscriptions);
     let bad = directory(&session, "not a guid");
     assert!(bad.subscriptions.is_empty());
-    assert_eq!((bad.error[0].kind.as_str(), bad.error[0].code.as_str()), ("InvalidInput", "InvalidSubscriptionId"));
+    assert_eq!(bad.error[0].reason, ErrorReason::InvalidSubscriptionId);
 
     // A tenant identity: PermissionDenied, with what to do.
     let tenant = ok(Session::create());
@@ -198,7 +207,7 @@ fn the_tenant_directory_crosses_as_text_and_a_tenant_is_refused() {
     .unwire();
     assert!(connected.error.is_empty());
     let refused = directory(&tenant, &t.subscription_ids[0]);
-    assert_eq!(refused.error[0].kind, "PermissionDenied");
+    assert_eq!(refused.error[0].reason, ErrorReason::PermissionDenied);
     assert_eq!(refused.error[0].status, 403);
     assert!(refused.error[0].message.contains("provider-only"), "{}", refused.error[0].message);
 

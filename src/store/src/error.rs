@@ -108,18 +108,7 @@ impl Error {
 
     /// A usage-client error from a stamp, keeping the core's message (service code, request id).
     pub fn from_client(e: &azs_usage_core::Error) -> Self {
-        use azs_usage_core::ErrorKind as K;
-        let reason = match e.kind {
-            K::InvalidInput => Reason::InvalidArgument,
-            K::Unauthenticated => Reason::AuthenticationFailed,
-            K::PermissionDenied => Reason::PermissionDenied,
-            K::Rejected => Reason::ServiceRejected,
-            K::Service => Reason::ServiceUnavailable,
-            K::Decode => Reason::InvalidResponse,
-            K::Transport => Reason::ConnectionFailed,
-            K::Cancelled => Reason::OperationCancelled,
-            _ => Reason::InternalError,
-        };
+        let reason = e.reason;
         let mut message = e.message.clone();
         if let (Some(code), Some(_)) = (&e.code, e.status)
             && !message.contains(code.as_str())
