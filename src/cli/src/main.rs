@@ -8,6 +8,7 @@ mod emulator;
 mod exit;
 mod meters;
 mod output;
+mod price;
 mod pull;
 
 use clap::Parser;
@@ -32,6 +33,8 @@ fn main() {
         match cli.command {
             Command::Usage(a) => pull::run(pull::Target::Tenant, a, cli.verbose).await,
             Command::SubscriberUsage(a) => pull::run(pull::Target::Provider, a, cli.verbose).await,
+            Command::Price(a) => price::run_price(a, cli.verbose).await,
+            Command::Cost(a) => price::run_cost(a, cli.verbose).await,
             Command::Meters(a) => meters::run(a),
             Command::Emulator(a) => emulator::run(a).await,
         }

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use crate::engine::{CostEngine, Priced, PricingRun, UnpricedSummary, price_unordered};
 use crate::error::{Error, Result, shown};
 use crate::focus_write::{FocusFormat, FocusWriter};
-use crate::output::{OutputFile, create_output, sibling};
+use crate::output::{OutputFile, commit_output, create_output, sibling};
 use crate::summary::{GroupKey, Period, Summary};
 use crate::usage_file::read_usage;
 
@@ -54,7 +54,7 @@ impl RecordCsvWriter {
     /// Completes the file under its name.
     pub fn finish(self) -> Result<PathBuf> {
         let target = self.target;
-        self.csv.into_inner().map_err(|e| Error::output_write(&target, e.error()))?.commit()
+        commit_output(self.csv.into_inner().map_err(|e| Error::output_write(&target, e.error()))?)
     }
 }
 
