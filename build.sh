@@ -20,6 +20,8 @@ setup() {
   command -v zstd >/dev/null || need+=(zstd)
   command -v curl >/dev/null || need+=(curl)
   command -v python3 >/dev/null || need+=(python3)
+  command -v node >/dev/null || need+=(nodejs)
+  command -v npm >/dev/null || need+=(npm)
   if ((${#need[@]})); then
     if [[ $(id -u) == 0 ]]; then
       log "apt-get install ${need[*]}"
@@ -34,6 +36,11 @@ setup() {
   command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
   command -v dotnet >/dev/null || { echo "dotnet not found: install the .NET SDK 8 or later" >&2; exit 1; }
   scripts/dotnet-tools.sh
+  # DuckDB for the FOCUS conformance test (tests/focus), from npm at the locked version.
+  if [[ ! -d tests/focus/node_modules/@duckdb/node-api ]]; then
+    log "npm ci (tests/focus: DuckDB for the FOCUS conformance test)"
+    (cd tests/focus && npm ci --no-audit --no-fund >/dev/null)
+  fi
 }
 
 build() {

@@ -96,7 +96,13 @@ fn directory(emu: &Emulator) -> String {
 }
 
 fn python(usage: &Path, card: &Path, directory: &Path, tag: &str) -> Value {
-    let out = Command::new("python3")
+    // python3 on Linux and macOS; Windows installs often name it python.
+    let exe = if Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        "python3"
+    } else {
+        "python"
+    };
+    let out = Command::new(exe)
         .arg(repo().join("tests/pricing/independent_costs.py"))
         .args([usage, card, directory])
         .arg(tag)
@@ -162,8 +168,11 @@ fn node_conformance(files: &[&Path]) -> Value {
 fn run_conformance(files: &[&Path]) -> (bool, Value) {
     let dir = repo().join("tests/focus");
     if !dir.join("node_modules/@duckdb/node-api").exists() {
-        let ci =
-            Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).output().expect("npm runs");
+        let ci = Command::new(if cfg!(windows) { "npm.cmd" } else { "npm" })
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .output()
+            .expect("npm runs");
         assert!(ci.status.success(), "npm ci in tests/focus failed: {}", String::from_utf8_lossy(&ci.stderr));
     }
     let out = Command::new("node").arg(dir.join("conformance.mjs")).args(files).output().expect("node runs");
