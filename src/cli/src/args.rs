@@ -217,6 +217,10 @@ pub struct PriceArgs {
     /// a device or FIFO is written directly. The unpriced side file is <output>.unpriced.csv.
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
+    /// Where usage without an effective price goes (the record schema's CSV). Default:
+    /// <output>.unpriced.csv; required for unpriced usage when --output is - or a device.
+    #[arg(long, value_name = "FILE")]
+    pub unpriced_output: Option<PathBuf>,
     /// FOCUS BillingAccountId (default: the directory's provider subscription).
     #[arg(long)]
     pub billing_account_id: Option<String>,

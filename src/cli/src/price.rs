@@ -150,8 +150,15 @@ pub async fn run_price(args: PriceArgs, verbose: u8) -> Result<(), Failure> {
     azs_usage_pricing::OutputTarget::resolve(&args.output)?;
     let inputs = inputs(&args.pricing, &spool_folder(Some(&args.output)), verbose).await?;
     let started = Instant::now();
-    let report =
-        price_to_focus(&mut engine, &inputs.files, &args.output, format, args.pricing.strict).map_err(failure)?;
+    let report = price_to_focus(
+        &mut engine,
+        &inputs.files,
+        &args.output,
+        format,
+        args.pricing.strict,
+        args.unpriced_output.as_deref(),
+    )
+    .map_err(failure)?;
     eprintln!(
         "azs-usage: {} records priced into {} ({}), billed cost {} {} ({:.1}s)",
         report.run.priced,

@@ -456,3 +456,41 @@ fn bad_rate_cards_exit_2_listing_every_problem_and_write_nothing() {
         .code(2)
         .stderr(predicate::str::contains("tag:KEY"));
 }
+
+#[test]
+fn focus_to_standard_output_needs_a_named_side_file_for_unpriced_usage() {
+    let work = tempfile::tempdir().expect("dir");
+    let usage = work.path().join("usage.csv");
+    std::fs::write(
+        &usage,
+        format!(
+            "SubscriptionId,MeterId,Quantity,UsageStartTime,UsageEndTime\ns,{BASE},2,2026-11-01T00:00:00Z,2026-11-01T01:00:00Z\ns,{EVENT_HUBS},1,2026-11-01T00:00:00Z,2026-11-01T01:00:00Z\n"
+        ),
+    )
+    .unwrap();
+    let card = work.path().join("card.csv");
+    std::fs::write(&card, format!("MeterId,UnitPrice,Currency\n{BASE},0.5,EUR\n")).unwrap();
+    cli()
+        .args(["price", "--format", "focus-csv", "-o", "-", "--rate-card"])
+        .arg(&card)
+        .arg("--input")
+        .arg(&usage)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("--unpriced-output").and(predicate::str::contains(EVENT_HUBS)));
+    let side = work.path().join("unpriced.csv");
+    let ok = cli()
+        .args(["price", "--format", "focus-csv", "-o", "-", "--rate-card"])
+        .arg(&card)
+        .arg("--input")
+        .arg(&usage)
+        .arg("--unpriced-output")
+        .arg(&side)
+        .assert()
+        .success();
+    let out = String::from_utf8(ok.get_output().stdout.clone()).unwrap();
+    assert!(out.starts_with("BilledCost,") && out.lines().count() == 2, "{out}");
+    assert!(out.lines().nth(1).unwrap().starts_with("1,"), "2 x 0.5");
+    assert_eq!(read_csv(&side).1.len(), 1);
+}
