@@ -86,7 +86,8 @@ pub struct PriceReport {
 }
 
 /// Prices usage files into a FOCUS file (`format`), with unpriced usage in `unpriced_output`
-/// (default `<output>.unpriced.csv`). With `strict`, unpriced usage is an error and nothing is
+/// (default `<output>.unpriced.csv`; a file named by `unpriced_output` is written even when
+/// everything was priced, with its header only). With `strict`, unpriced usage is an error and nothing is
 /// written. An output written in place (standard output, a device, a FIFO) has no sibling: its
 /// unpriced usage needs `unpriced_output`, else it is an error as in strict mode.
 pub fn price_to_focus(
@@ -147,9 +148,16 @@ pub fn price_to_focus(
     let output = focus.finish_file()?;
     let unpriced_file = match unpriced {
         Some(w) => Some(w.finish()?),
+        // A file the caller named is always written (a header only when all usage was priced).
+        None if unpriced_output.is_some() => {
+            if let Some(path) = side.as_deref() {
+                RecordCsvWriter::create(path)?.finish()?;
+            }
+            None
+        }
         None => {
             // A side file of an earlier run would describe usage this run priced.
-            if let Some(side) = side.filter(|s| unpriced_output.is_none() && s.is_file()) {
+            if let Some(side) = side.filter(|s| s.is_file()) {
                 std::fs::remove_file(&side).map_err(|e| {
                     Error::output_write(&shown(&side), format!("cannot remove the side file of an earlier run: {e}"))
                 })?;
