@@ -47,7 +47,8 @@ fn unpriced_usage_goes_to_the_side_file_and_a_stale_one_is_removed() {
 
     // Rerun with everything priced: the old side file would describe another run.
     let all = usage(d, "all.csv", &[BASE]);
-    let report = price_to_focus(&mut engine(d), &[all.clone()], &out, FocusFormat::Parquet, false, None).unwrap();
+    let report =
+        price_to_focus(&mut engine(d), std::slice::from_ref(&all), &out, FocusFormat::Parquet, false, None).unwrap();
     assert!(report.unpriced_file.is_none());
     assert!(!side.exists());
 
