@@ -198,7 +198,8 @@ async function checkFile(con, file) {
     format === 'csv'
       ? `read_csv(${lit(file)}, header = true, all_varchar = true, delim = ',', quote = '"', escape = '"')`
       : `read_parquet(${lit(file)})`;
-  await con.run(`CREATE OR REPLACE VIEW focus AS SELECT * FROM ${source}`);
+  // Loaded once: every rule queries the table.
+  await con.run(`CREATE OR REPLACE TABLE focus AS SELECT * FROM ${source}`);
   const describe = (await con.runAndReadAll('DESCRIBE focus')).getRowObjects();
   const types = Object.fromEntries(describe.map((r) => [r.column_name, String(r.column_type)]));
   const ctx = { ...makeContext(format, new Set(Object.keys(types))), types };
