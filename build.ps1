@@ -29,6 +29,16 @@ function Invoke-Setup {
         if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) { throw "$tool not found: install it first (Rust from rustup.rs, the .NET SDK 8 or later)" }
     }
     & (Join-Path $PSScriptRoot 'scripts/dotnet-tools.ps1')
+    foreach ($tool in 'python3', 'node', 'npm') {
+        if (-not (Get-Command $tool -ErrorAction SilentlyContinue) -and -not ($tool -eq 'python3' -and (Get-Command python -ErrorAction SilentlyContinue))) {
+            throw "$tool not found: the pricing tests need Python 3 and Node.js (npm)"
+        }
+    }
+    # DuckDB for the FOCUS conformance test (tests/focus), from npm at the locked version.
+    if (-not (Test-Path (Join-Path $PSScriptRoot 'tests/focus/node_modules/@duckdb/node-api'))) {
+        Push-Location (Join-Path $PSScriptRoot 'tests/focus')
+        try { npm ci --no-audit --no-fund | Out-Null; if ($LASTEXITCODE) { throw "npm ci failed ($LASTEXITCODE)" } } finally { Pop-Location }
+    }
 }
 
 function Invoke-Build([string] $BuildProfile) {

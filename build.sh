@@ -24,6 +24,8 @@ setup() {
   command -v python3 >/dev/null || need+=(python3)
   # The store's tests start a throwaway PostgreSQL cluster (tests/rust/pg.rs); they need the server binaries.
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || need+=(postgresql)
+  command -v node >/dev/null || need+=(nodejs)
+  command -v npm >/dev/null || need+=(npm)
   if ((${#need[@]})); then
     if [[ $(id -u) == 0 ]]; then
       log "apt-get install ${need[*]}"
@@ -38,6 +40,11 @@ setup() {
   command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
   command -v dotnet >/dev/null || { echo "dotnet not found: install the .NET SDK 8 or later" >&2; exit 1; }
   scripts/dotnet-tools.sh
+  # DuckDB for the FOCUS conformance test (tests/focus), from npm at the locked version.
+  if [[ ! -d tests/focus/node_modules/@duckdb/node-api ]]; then
+    log "npm ci (tests/focus: DuckDB for the FOCUS conformance test)"
+    (cd tests/focus && npm ci --no-audit --no-fund >/dev/null)
+  fi
 }
 
 build() {

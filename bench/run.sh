@@ -10,6 +10,8 @@
 #   (c) the baseline admin script (bench/baseline.ps1), on a documented subset when N is large
 #   (d) the transfer floor: the same pages fetched with curl and discarded (bench/floor.sh)
 #   (e) azs-usage sync of the same window into SQLite and into PostgreSQL (a throwaway cluster, bench/pg.sh)
+#   (f) pricing: the (a) pull's CSV priced with docs/samples/ratecard.csv into FOCUS Parquet and CSV
+#       (azs-usage price), compared with the pull's wall time
 # Each run is checked for the expected record count; a wrong count is flagged in the table and the
 # harness exits 1 at the end.
 # Prints a markdown table and writes it to bench/results/latest.md (and records-N.md).
@@ -34,7 +36,7 @@ while [[ $# -gt 0 ]]; do
     --baseline-records) baseline_records="$2"; shift ;;
     --skip-build) build=0 ;;
     --only) only="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -109,7 +111,7 @@ cleanup() {
     kill "$emu_pid" 2>/dev/null || true
     wait "$emu_pid" 2>/dev/null || true
   fi
-  rm -f "$work"/out-*.csv "$work"/out-*.csv.* 2>/dev/null || true
+  rm -f "$work"/out-*.csv "$work"/out-*.csv.* "$work"/out-*.parquet "$work"/out-*.parquet.* 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -209,6 +211,10 @@ run() {
          n=$(( $(wc -l <"$out") - 1 )) ;;
     floor) n=$(sed -n 's/.*records \([0-9]*\).*/\1/p' "$lf") ;;
     sync) n=$(sed -n 's/.* windows, \([0-9]*\) records stored.*/\1/p' "$lf" | tail -1) ;;
+    price) [[ -f $out ]] || die "run $name wrote no $out"
+           # Priced rows (the CLI's summary line) plus the records set aside in the unpriced side file.
+           n=$(sed -n 's/^azs-usage: \([0-9]*\) records priced into.*/\1/p' "$lf")
+           [[ -f $out.unpriced.csv ]] && n=$(( n + $(wc -l <"$out.unpriced.csv") - 1 )) ;;
   esac
   local flag=""
   if (( n != want_n )); then
@@ -224,7 +230,7 @@ run() {
   rows+=("$name|$n$flag|$t|$r|$mb|$client_cpu|$us|$emu_cpu")
   if [[ -z $flag ]]; then cpu_us[$name]=$us; fi
   log "  $name: $n records in ${t}s = $r records/s, peak RSS ${mb} MB, client CPU ${client_cpu}s, emulator CPU ${emu_cpu}s"
-  rm -f "$out"
+  [[ -n ${KEEP_OUTPUT:-} ]] || rm -f "$out" "$out.unpriced.csv"
 }
 
 skipped=()
@@ -235,11 +241,27 @@ if want d; then
   floor_bytes=$(sed -n 's/.*bytes \([0-9]*\).*/\1/p' "$work/log-floor.txt")
   floor_pages=$(sed -n 's/.*pages \([0-9]*\).*/\1/p' "$work/log-floor.txt")
 fi
+usage_csv="$work/usage-$records.csv"
 if want a; then
   for c in 1 4 8; do
-    run "cli-c$c" "$expected" csv "$work/out-cli-c$c.csv" -- "$cli" subscriber-usage --emulator "$ready" \
+    # The sequential pull's CSV is kept: the pricing runs (f) read it.
+    keep=""; if [[ $c == 1 ]] && want e; then keep=1; fi
+    KEEP_OUTPUT=$keep run "cli-c$c" "$expected" csv "$work/out-cli-c$c.csv" -- "$cli" subscriber-usage --emulator "$ready" \
       --start "$start" --end "$end" --granularity Hourly --concurrency "$c" --no-progress --output "$work/out-cli-c$c.csv"
+    if [[ -n $keep ]]; then mv "$work/out-cli-c1.csv" "$usage_csv"; fi
   done
+fi
+if want e; then
+  if [[ ! -f $usage_csv ]]; then
+    log "pulling $usage_csv for the pricing runs (not timed)"
+    "$cli" subscriber-usage --emulator "$ready" --start "$start" --end "$end" --granularity Hourly --concurrency 1 \
+      --no-progress --output "$usage_csv" >&2 || die "pull for pricing"
+  fi
+  for fmt in parquet csv; do
+    run "price-$fmt" "$expected" price "$work/out-price.$fmt" -- "$cli" price --rate-card "$root/docs/samples/ratecard.csv" \
+      --input "$usage_csv" --output "$work/out-price.$fmt"
+  done
+  rm -f "$usage_csv"
 fi
 if want b; then
   if [[ -n $module_skip ]]; then skipped+=("module: $module_skip")
@@ -289,6 +311,8 @@ label() {
   case "$1" in
     floor) echo "(d) transfer floor: curl, sequential, bodies discarded" ;;
     cli-c1) echo "(a) CLI → CSV, --concurrency 1" ;;
+    price-parquet) echo "(f) price: usage CSV → FOCUS Parquet" ;;
+    price-csv) echo "(f) price: usage CSV → FOCUS CSV" ;;
     cli-c*) echo "(a) CLI → CSV, --concurrency ${1#cli-c}" ;;
     module-t1) echo "(b) Get-SubscriberUsageAggregate \\| Export-Csv" ;;
     module-t*) echo "(b) same, -ThrottleLimit ${1#module-t}" ;;
@@ -370,6 +394,13 @@ md="$work/table.md"
   done
   if has module-t1; then
     echo "| pwsh + module peak RSS | ${rss[module-t1]} MB | < 400 MB$( (( records < 1000000 )) && echo " (at 1M)") | $(yes_no "${rss[module-t1]}" 400 "<") |"
+  fi
+  if has price-parquet; then
+    if has cli-c1; then
+      v=$(ratio "${wall[price-parquet]}" "${wall[cli-c1]}")
+      echo "| (f) price → Parquet wall / (a) CLI pull --concurrency 1 wall | ${v}x | <= 1x | $(yes_no "$v" 1 "<=") |"
+    fi
+    echo "| (f) price → Parquet peak RSS | ${rss[price-parquet]} MB | < 300 MB$( (( records < 1000000 )) && echo " (at 1M)") | $(yes_no "${rss[price-parquet]}" 300 "<") |"
   fi
   echo
   echo "Machine: $(nproc) cores ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r); shared with other jobs (expect noise; ratios come from one run)."

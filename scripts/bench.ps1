@@ -4,7 +4,7 @@ The benchmark comparison (issue 4), from PowerShell: runs scripts/bench.sh.
 
 .DESCRIPTION
 The harness measures peak memory with GNU time and fetches the transfer floor with curl in bash, so it runs
-on Linux or macOS (or WSL on Windows). This wrapper passes -Quick/-Records/-SkipBuild through.
+on Linux or macOS (or WSL on Windows). This wrapper passes -Quick/-Records/-SkipBuild/-Only through.
 
 .EXAMPLE
 ./scripts/bench.ps1 -Quick
@@ -13,7 +13,9 @@ param(
     [switch] $Quick,
     [long] $Records,
     [long] $BaselineRecords,
-    [switch] $SkipBuild
+    [switch] $SkipBuild,
+    # Runs to do, e.g. 'a,e' (a: CLI pulls, b: module, c: baseline, d: curl floor, e: pricing).
+    [string] $Only
 )
 $ErrorActionPreference = 'Stop'
 $script = Join-Path $PSScriptRoot 'bench.sh'
@@ -24,5 +26,6 @@ if ($Quick) { $argv += '--quick' }
 if ($Records) { $argv += '--records', $Records }
 if ($BaselineRecords) { $argv += '--baseline-records', $BaselineRecords }
 if ($SkipBuild) { $argv += '--skip-build' }
+if ($Only) { $argv += '--only', $Only }
 & $bash.Source $script @argv
 exit $LASTEXITCODE

@@ -29,6 +29,12 @@ pub enum Command {
     /// Provider API: the tenant directory, every tenant subscription with its owner, directory tenant, offer and
     /// state (Microsoft.Subscriptions.Admin). The CSV is the --directory file that costs are computed with.
     Subscriptions(SubscriptionsArgs),
+    /// Price usage with a rate card into a FOCUS 1.2 cost file (CSV or Parquet); unpriced usage
+    /// goes to <output>.unpriced.csv.
+    Price(PriceArgs),
+    /// Price usage with a rate card and summarise the costs by subscription, tenant, offer,
+    /// resource group, resource, meter, category, location or tag, per day or month.
+    Cost(CostArgs),
     /// List the meter catalog (built in, plus --meters-file).
     Meters(MetersArgs),
     /// Run the local emulator of the usage service with sample data.
@@ -211,9 +217,9 @@ pub enum Format {
     Ndjson,
 }
 
-/// A usage pull.
+/// What to pull and how: shared by the pull commands and the pricing commands' pull options.
 #[derive(Debug, Args)]
-pub struct PullArgs {
+pub struct QueryArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
     /// Reported start time (inclusive), ISO 8601 with any offset (e.g. 2026-11-01T00:00:00Z).
@@ -235,23 +241,9 @@ pub struct PullArgs {
     /// Resume from this token (printed by a failed or limited run). Forces sequential fetching.
     #[arg(long)]
     pub continuation_token: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
-    pub format: Format,
-    /// Output file; - or none is standard output. A regular file is written to a temporary file beside it and renamed
-    /// into place when the pull completes (keeping the replaced file's permissions); a symbolic link is followed, so
-    /// it keeps pointing at the new content; a device or FIFO (e.g. /dev/null) is written directly. A folder, or a
-    /// folder that does not exist, is refused before any request.
-    #[arg(long, short)]
-    pub output: Option<PathBuf>,
     /// Sub-queries fetched at once (split per subscriber and per time window). 1 = sequential.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
-    /// Stop once this many records are written (at least 1). Pages are kept whole, since a continuation token resumes
-    /// at a page boundary: the pull stops at the end of the page in which the limit is reached (with pages of 1,000,
-    /// --max-records 10 writes 1,000 records) and prints the token that resumes exactly after it.
-    #[arg(long, value_parser = parse_max_records)]
-    pub max_records: Option<u64>,
     /// Retries per request on throttling, 5xx and dropped connections (exponential backoff with
     /// jitter, honouring Retry-After). 0 fails on the first error.
     #[arg(long, default_value_t = 8)]
@@ -262,6 +254,27 @@ pub struct PullArgs {
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// A usage pull.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub query: QueryArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// Output file; - or none is standard output. A regular file is written to a temporary file beside it and renamed
+    /// into place when the pull completes (keeping the replaced file's permissions); a symbolic link is followed, so
+    /// it keeps pointing at the new content; a device or FIFO (e.g. /dev/null) is written directly. A folder, or a
+    /// folder that does not exist, is refused before any request.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Stop once this many records are written (at least 1). Pages are kept whole, since a continuation token resumes
+    /// at a page boundary: the pull stops at the end of the page in which the limit is reached (with pages of 1,000,
+    /// --max-records 10 writes 1,000 records) and prints the token that resumes exactly after it.
+    #[arg(long, value_parser = parse_max_records)]
+    pub max_records: Option<u64>,
 }
 
 /// Output formats of the tenant directory.
@@ -297,6 +310,114 @@ fn parse_max_records(text: &str) -> Result<u64, String> {
         Ok(n) => Ok(n),
         Err(e) => Err(format!("{e}: give a whole number of records, at least 1")),
     }
+}
+
+/// Which usage API the pricing commands pull from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiChoice {
+    /// subscriber-usage: every tenant (or --subscriber), as the operator.
+    Provider,
+    /// usage: one tenant subscription.
+    Tenant,
+}
+
+/// Rate card, usage source and directory: shared by `price` and `cost`.
+#[derive(Debug, Args)]
+pub struct PricingArgs {
+    /// Rate card: CSV (MeterId, UnitPrice, Currency[, BlockSize, IncludedQuantity, TierStart,
+    /// EffectiveFrom, EffectiveTo, Scope, MeterName, Unit, Description]) or the Azure RateCard
+    /// API's JSON.
+    #[arg(long, value_name = "FILE")]
+    pub rate_card: PathBuf,
+    /// Azure RateCard JSON only: CSV mapping Azure meter ids to the stamp's (AzureMeterId,MeterId).
+    #[arg(long, value_name = "FILE")]
+    pub meter_map: Option<PathBuf>,
+    /// Usage files to price instead of pulling: the CLI's CSV, NDJSON or JSON, or Export-Csv files
+    /// of the cmdlets (repeat, or list several).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub input: Vec<PathBuf>,
+    /// Directory file (the CSV of `azs-usage subscriptions`): owners, directory tenants and
+    /// offers, for offer-scoped prices and the FOCUS SubAccount/x_ columns.
+    #[arg(long, value_name = "FILE")]
+    pub directory: Option<PathBuf>,
+    /// Usage without an effective price is an error (exit 6) naming the meters, and nothing is
+    /// written; by default it goes to the side file and a warning.
+    #[arg(long)]
+    pub strict: bool,
+    /// Without --input: the API to pull from.
+    #[arg(long, value_enum, default_value_t = ApiChoice::Provider)]
+    pub api: ApiChoice,
+    /// Without --input: the pull (the options of subscriber-usage / usage).
+    #[command(flatten)]
+    pub query: QueryArgs,
+}
+
+/// FOCUS output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FocusFileFormat {
+    FocusCsv,
+    FocusParquet,
+}
+
+/// `price`.
+#[derive(Debug, Args)]
+pub struct PriceArgs {
+    #[command(flatten)]
+    pub pricing: PricingArgs,
+    /// FOCUS file format. Default: focus-parquet for a .parquet output, else focus-csv.
+    #[arg(long, value_enum)]
+    pub format: Option<FocusFileFormat>,
+    /// The FOCUS file. A regular file is written beside it and renamed into place when complete;
+    /// a device or FIFO is written directly. The unpriced side file is <output>.unpriced.csv.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Where usage without an effective price goes (the record schema's CSV). Default:
+    /// <output>.unpriced.csv; required for unpriced usage when --output is - or a device.
+    #[arg(long, value_name = "FILE")]
+    pub unpriced_output: Option<PathBuf>,
+    /// FOCUS BillingAccountId (default: the directory's provider subscription).
+    #[arg(long)]
+    pub billing_account_id: Option<String>,
+    /// FOCUS BillingAccountName (default: the provider name).
+    #[arg(long)]
+    pub billing_account_name: Option<String>,
+    /// FOCUS ProviderName: who operates the stamp.
+    #[arg(long, default_value = "Azure Stack Hub")]
+    pub provider_name: String,
+    /// FOCUS PublisherName.
+    #[arg(long, default_value = "Microsoft")]
+    pub publisher_name: String,
+    /// FOCUS InvoiceIssuerName (default: the provider name).
+    #[arg(long)]
+    pub invoice_issuer_name: Option<String>,
+}
+
+/// Summary formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Csv,
+    Json,
+}
+
+/// `cost`.
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    #[command(flatten)]
+    pub pricing: PricingArgs,
+    /// Grouping keys, comma-separated: subscription, tenant, offer, resource-group, resource,
+    /// meter, category, location, tag:KEY (tag keys match in any case; records without the tag
+    /// form "(untagged)").
+    #[arg(long, value_delimiter = ',', required = true, value_name = "KEYS")]
+    pub group_by: Vec<String>,
+    /// One row per group (none), or per UTC day or month of the usage start.
+    #[arg(long, default_value = "none", value_name = "none|day|month")]
+    pub period: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Csv)]
+    pub format: SummaryFormat,
+    /// Output file; - or none is standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// The meter catalog.

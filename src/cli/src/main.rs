@@ -11,6 +11,7 @@ mod emulator;
 mod exit;
 mod meters;
 mod output;
+mod price;
 mod pull;
 mod subscriptions;
 mod sync;
@@ -39,6 +40,8 @@ fn main() {
             Command::Usage(a) => pull::run(pull::Target::Tenant, a, cli.verbose).await,
             Command::SubscriberUsage(a) => pull::run(pull::Target::Provider, a, cli.verbose).await,
             Command::Subscriptions(a) => subscriptions::run(a, cli.verbose).await,
+            Command::Price(a) => price::run_price(a, cli.verbose).await,
+            Command::Cost(a) => price::run_cost(a, cli.verbose).await,
             Command::Meters(a) => meters::run(a),
             Command::Emulator(a) => emulator::run(a).await,
             Command::Sync(a) => sync::run(*a, cli.verbose).await,

@@ -14,7 +14,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::args::PullArgs;
+use crate::args::{PullArgs, QueryArgs};
 use crate::connection;
 use crate::exit::{ExitCode, Failure};
 use crate::output::RecordWriter;
@@ -30,17 +30,37 @@ pub enum Target {
 const DEFAULT_DAYS: i64 = 30;
 
 pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Failure> {
+    // A bad output path (a folder, a missing folder) is refused before anything else happens.
+    let output = match &args.output {
+        Some(path) => OutputTarget::resolve(path)?,
+        None => OutputTarget::stdout(),
+    };
+    // Created before the first request, so a target that cannot be written costs no request
+    // (opening a FIFO waits for its reader).
+    let (pages, sequential, output) =
+        open_pages(target, &args.query, args.max_records.is_some(), verbose, || Ok(output.create()?)).await?;
+    let writer = RecordWriter::new(args.format, output);
+    let progress = progress_bar(args.query.no_progress);
+    drive(pages, writer, progress, args.max_records, sequential).await
+}
+
+/// Validates the query, runs `prepare` (before any request), connects and starts the page stream:
+/// split into concurrent sub-queries unless `sequential` is asked for (--max-records, a
+/// continuation token). Returns the stream, whether it is sequential (its tokens are page-exact),
+/// and what `prepare` made.
+pub async fn open_pages<T>(
+    target: Target,
+    args: &QueryArgs,
+    sequential: bool,
+    verbose: u8,
+    prepare: impl FnOnce() -> Result<T, Failure>,
+) -> Result<(BoxStream<'static, Result<Page, Error>>, bool, T), Failure> {
     let provider = target == Target::Provider;
     if !provider && !args.subscriber.is_empty() {
         return Err(Failure::bad_input(
             "--subscriber is for subscriber-usage (the provider API); usage reads the one --subscription",
         ));
     }
-    // A bad output path (a folder, a missing folder) is refused before anything else happens.
-    let output = match &args.output {
-        Some(path) => OutputTarget::resolve(path)?,
-        None => OutputTarget::stdout(),
-    };
     let granularity: Granularity = args.granularity.parse()?;
     let now = Utc::now();
     let end = match &args.end {
@@ -57,9 +77,7 @@ pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Fail
     if verbose > 0 {
         conn.options.events = Some(Arc::new(|event: &ClientEvent| eprintln!("azs-usage: {}", describe(event))));
     }
-    // Created before the first request, so a target that cannot be written costs no request
-    // (opening a FIFO waits here for its reader).
-    let output = output.create()?;
+    let prepared = prepare()?;
     let client = UsageClient::connect(conn.options).await?;
     let subscription = match conn.subscription {
         Some(s) => s,
@@ -84,7 +102,7 @@ pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Fail
     query.validate(now)?;
 
     // --continuation-token and --max-records need one sequential pull so the printed token is exact.
-    let concurrency = if args.max_records.is_some() { 1 } else { usize::from(args.concurrency) };
+    let concurrency = if sequential { 1 } else { usize::from(args.concurrency) };
     let mut plan = SplitPlan::for_query(&query, concurrency);
     if args.subscriber.len() > 1 {
         plan.subscribers = args.subscriber.clone();
@@ -92,10 +110,7 @@ pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Fail
     let sequential = plan.is_trivial();
     let pages: BoxStream<'static, Result<Page, Error>> =
         if sequential { client.pages(query) } else { client.pages_split(query, plan) };
-
-    let writer = RecordWriter::new(args.format, output);
-    let progress = progress_bar(args.no_progress);
-    drive(pages, writer, progress, args.max_records, sequential).await
+    Ok((pages, sequential, prepared))
 }
 
 /// Reads pages until the end, a failure, Ctrl+C or --max-records, writing each page whole.
@@ -237,7 +252,7 @@ fn latest_end(granularity: Granularity, now: DateTime<Utc>) -> DateTime<Utc> {
     now.duration_trunc(unit).unwrap_or(now)
 }
 
-fn progress_bar(disabled: bool) -> ProgressBar {
+pub fn progress_bar(disabled: bool) -> ProgressBar {
     if disabled || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -311,13 +311,7 @@ impl CostEngine {
         let category = pick(&r.meter_category, catalog.map(|m| m.category.as_str()));
         let consumed_unit = focus_unit(&pick(&r.unit, catalog.map(|m| m.unit.as_str())));
         let block = winner.block_size;
-        let pricing_unit = if !winner.unit.is_empty() {
-            winner.unit.clone()
-        } else if block == Decimal::ONE {
-            consumed_unit.clone()
-        } else {
-            format!("{} {consumed_unit}", block.normalize())
-        };
+        let pricing_unit = if winner.unit.is_empty() { block_unit(block, &consumed_unit) } else { winner.unit.clone() };
         let pricing_quantity = r.quantity / block;
         let contracted_unit_price = winner.base_price();
         // Per the winning price's pricing unit, so that ListCost = ListUnitPrice x PricingQuantity.
@@ -394,7 +388,10 @@ impl CostEngine {
             sku_price_details: winner.sku_price_details.clone(),
             sku_price_id: winner.sku_price_id.clone(),
             sub_account_id: r.subscription_id.clone(),
-            sub_account_name: from_directory(|e| &e.display_name),
+            // FOCUS requires a name beside the id: the subscription id when the directory has none.
+            sub_account_name: Some(from_directory(|e| &e.display_name))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| r.subscription_id.clone()),
             sub_account_type: "Subscription".into(),
             tags: r.tags.clone(),
             x_meter_id: r.meter_id.clone(),
@@ -405,6 +402,20 @@ impl CostEngine {
             x_offer_name: from_directory(|e| &e.offer_name),
         }
     }
+}
+
+/// The unit of a block of `block` units: `1000 GB-Hours`; a unit with its own count multiplies
+/// (`10` x `10000 Requests` = `100000 Requests`).
+fn block_unit(block: Decimal, unit: &str) -> String {
+    if block == Decimal::ONE {
+        return unit.to_string();
+    }
+    if let Some((count, rest)) = unit.split_once(' ')
+        && let Ok(n) = count.parse::<Decimal>()
+    {
+        return format!("{} {rest}", (n * block).normalize());
+    }
+    format!("{} {unit}", block.normalize())
 }
 
 /// What [`price_unordered`] did.

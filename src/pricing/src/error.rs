@@ -1,5 +1,6 @@
-//! The one error type of the pricing crate. Every constructor names a [`Reason`], so the switch to
-//! the core's `Reason` enum (error contract, `docs/errors.md`) is a rename of the enum.
+//! The one error type of the pricing crate. Every constructor names one of the error contract's
+//! reasons (the core's [`Reason`], `docs/errors.md`), so the CLI's exit code and the module's
+//! ErrorId follow from it.
 //!
 //! File problems carry the file, line and column. Validating a rate card collects every problem
 //! of the file before failing, so one run shows the user everything to fix.
@@ -7,50 +8,7 @@
 use std::fmt;
 use std::path::Path;
 
-/// Why a pricing operation failed (the subset of the error contract's reasons this crate uses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Reason {
-    /// A rate card that cannot be read or has a bad value (decimal, currency, date, scope, tier).
-    RateCardInvalid,
-    /// Rows of a rate card that contradict each other: two currencies, overlapping effective
-    /// ranges, duplicate tiers, tier rows that disagree on block size or included quantity.
-    RateCardConflict,
-    /// A usage file (CSV, NDJSON, JSON, Export-Csv) that cannot be read as usage records.
-    UsageFileInvalid,
-    /// A directory file (`azs-usage subscriptions` CSV) that cannot be read.
-    DirectoryFileInvalid,
-    /// Strict mode: usage without an effective price.
-    UnpricedUsage,
-    /// The output path cannot be written: a directory, a missing parent.
-    OutputPathInvalid,
-    /// Writing the output failed (disk full, permissions, a value the format cannot hold).
-    OutputWriteFailed,
-    /// A FOCUS file that cannot be read back.
-    FocusFileInvalid,
-}
-
-impl Reason {
-    /// The reason's name, as in the error contract (`RateCardInvalid`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::RateCardInvalid => "RateCardInvalid",
-            Reason::RateCardConflict => "RateCardConflict",
-            Reason::UsageFileInvalid => "UsageFileInvalid",
-            Reason::DirectoryFileInvalid => "DirectoryFileInvalid",
-            Reason::UnpricedUsage => "UnpricedUsage",
-            Reason::OutputPathInvalid => "OutputPathInvalid",
-            Reason::OutputWriteFailed => "OutputWriteFailed",
-            Reason::FocusFileInvalid => "FocusFileInvalid",
-        }
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use azs_usage_core::Reason;
 
 /// One problem found in an input file: where it is and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +73,12 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl std::error::Error for Error {}
+
+impl azs_usage_core::HasReason for Error {
+    fn reason(&self) -> Reason {
+        self.reason
+    }
+}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -189,11 +153,8 @@ impl Error {
 
     /// The output path cannot be used.
     pub(crate) fn output_path(path: &Path, message: impl fmt::Display) -> Error {
-        Error {
-            reason: Reason::OutputPathInvalid,
-            message: format!("cannot write {}: {message}", path.display()),
-            problems: vec![],
-        }
+        let _ = path; // the core's message names the path already
+        Error { reason: Reason::OutputPathInvalid, message: message.to_string(), problems: vec![] }
     }
 
     /// Writing the output failed.

@@ -150,7 +150,8 @@ pub struct FocusRow {
     pub sku_price_id: String,
     /// The tenant subscription id.
     pub sub_account_id: String,
-    /// The subscription's display name from the directory (empty when unknown).
+    /// The subscription's display name from the directory (the subscription id when the directory
+    /// does not name it: FOCUS requires a name beside every id).
     pub sub_account_name: String,
     /// `Subscription`.
     pub sub_account_type: String,

@@ -27,7 +27,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::columns::{Cell, KINDS, Kind, cells};
 use crate::error::{Error, Result, shown};
 use crate::focus::{FOCUS_COLUMNS, FocusRow};
-use crate::output::{OutputFile, create_output};
+use crate::output::{OutputFile, commit_output, create_output};
 
 /// Precision of the Parquet decimal columns (the largest `Decimal128` allows).
 pub const PARQUET_DECIMAL_PRECISION: u8 = 38;
@@ -96,7 +96,7 @@ impl FocusWriter<OutputFile> {
 
     /// Completes the document and renames the file into place; returns its path.
     pub fn finish_file(self) -> Result<PathBuf> {
-        self.finish()?.commit()
+        commit_output(self.finish()?)
     }
 }
 

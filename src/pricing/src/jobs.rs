@@ -11,9 +11,9 @@ use azs_usage_core::{FIELD_NAMES, UsageRecord};
 use rust_decimal::Decimal;
 
 use crate::engine::{CostEngine, Priced, PricingRun, UnpricedSummary, price_unordered};
-use crate::error::{Error, Result, shown};
+use crate::error::{Error, Reason, Result, shown};
 use crate::focus_write::{FocusFormat, FocusWriter};
-use crate::output::{OutputFile, create_output, sibling};
+use crate::output::{OutputFile, commit_output, create_output, is_stream, sibling};
 use crate::summary::{GroupKey, Period, Summary};
 use crate::usage_file::read_usage;
 
@@ -54,7 +54,7 @@ impl RecordCsvWriter {
     /// Completes the file under its name.
     pub fn finish(self) -> Result<PathBuf> {
         let target = self.target;
-        self.csv.into_inner().map_err(|e| Error::output_write(&target, e.error()))?.commit()
+        commit_output(self.csv.into_inner().map_err(|e| Error::output_write(&target, e.error()))?)
     }
 }
 
@@ -85,17 +85,30 @@ pub struct PriceReport {
     pub currency: String,
 }
 
-/// Prices usage files into a FOCUS file (`format`), with unpriced usage in
-/// `<output>.unpriced.csv`. With `strict`, unpriced usage is an error and nothing is written.
+/// Prices usage files into a FOCUS file (`format`), with unpriced usage in `unpriced_output`
+/// (default `<output>.unpriced.csv`; a file named by `unpriced_output` is written even when
+/// everything was priced, with its header only). With `strict`, unpriced usage is an error and nothing is
+/// written. An output written in place (standard output, a device, a FIFO) has no sibling: its
+/// unpriced usage needs `unpriced_output`, else it is an error as in strict mode.
 pub fn price_to_focus(
     engine: &mut CostEngine,
     inputs: &[PathBuf],
     output: &Path,
     format: FocusFormat,
     strict: bool,
+    unpriced_output: Option<&Path>,
 ) -> Result<PriceReport> {
-    let side = unpriced_path(output);
-    let mut focus = FocusWriter::create(output, format)?;
+    let side = match unpriced_output {
+        Some(p) => Some(p.to_path_buf()),
+        None if is_stream(output) || output.as_os_str() == "-" => None,
+        None => Some(unpriced_path(output)),
+    };
+    // Without a place for unpriced usage, refuse it before writing anything.
+    let strict_asked = strict;
+    let strict = strict || side.is_none();
+    // Created when the second pass starts: an output written in place (standard output) must not
+    // receive a header before the first pass has found everything in order.
+    let mut focus: Option<FocusWriter<OutputFile>> = None;
     let mut unpriced: Option<RecordCsvWriter> = None;
     let mut billed = Decimal::ZERO;
     let run = price_unordered(
@@ -105,22 +118,46 @@ pub fn price_to_focus(
         |record, outcome| match outcome {
             Priced::Row(row) => {
                 billed += row.billed_cost;
-                focus.write(&row)
+                let w = match &mut focus {
+                    Some(w) => w,
+                    None => focus.insert(FocusWriter::create(output, format)?),
+                };
+                w.write(&row)
             }
             Priced::Unpriced(_) => {
-                let w = match &mut unpriced {
-                    Some(w) => w,
-                    None => unpriced.insert(RecordCsvWriter::create(&side)?),
+                let w = match (&mut unpriced, &side) {
+                    (Some(w), _) => w,
+                    (None, Some(side)) => unpriced.insert(RecordCsvWriter::create(side)?),
+                    (None, None) => return Err(Error::unpriced("unpriced usage has no side file")),
                 };
                 w.write(record)
             }
         },
-    )?;
+    )
+    .map_err(|e| match (&side, e.reason()) {
+        (None, Reason::UnpricedUsage) if !strict_asked => Error::unpriced(format!(
+            "{}; the output is written in place, so there is no <output>.unpriced.csv for them: name a file for the unpriced usage (--unpriced-output), or add their prices",
+            engine.unpriced().describe()
+        )),
+        _ => e,
+    })?;
+    let focus = match focus {
+        Some(w) => w,
+        None => FocusWriter::create(output, format)?,
+    };
     let output = focus.finish_file()?;
     let unpriced_file = match unpriced {
         Some(w) => Some(w.finish()?),
+        // A file the caller named is always written (a header only when all usage was priced).
+        None if unpriced_output.is_some() => {
+            if let Some(path) = side.as_deref() {
+                RecordCsvWriter::create(path)?.finish()?;
+            }
+            None
+        }
         None => {
-            if side.is_file() {
+            // A side file of an earlier run would describe usage this run priced.
+            if let Some(side) = side.filter(|s| s.is_file()) {
                 std::fs::remove_file(&side).map_err(|e| {
                     Error::output_write(&shown(&side), format!("cannot remove the side file of an earlier run: {e}"))
                 })?;

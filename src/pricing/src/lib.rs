@@ -36,7 +36,7 @@ pub use focus_write::{
     ROW_GROUP_ROWS,
 };
 pub use jobs::{PriceReport, RecordCsvWriter, price_to_focus, read_usage_files, summarize, unpriced_path};
-pub use output::{OutputFile, create_output};
+pub use output::{OutputFile, OutputTarget, commit_output, create_output};
 pub use ratecard::{PriceRow, RateCard, RateCardOptions, Scope, Warning, meter_key, sku_id};
 pub use summary::{GroupKey, Period, Summary, SummaryRow};
 pub use usage_file::{UsageReader, read_usage};

@@ -1,101 +1,41 @@
-//! Output files that appear under their final name only when complete: written to a temporary
-//! file beside the target and renamed by [`OutputFile::commit`]; dropped uncommitted, the
-//! temporary file is removed. Devices and FIFOs (`/dev/stdout`) are written directly.
+//! Output files, through the core's `output_file` rules (one place for them): a regular file is
+//! written beside its target and renamed into place by [`commit_output`]; a device or FIFO is
+//! written directly; a folder or a missing folder is refused. Dropped uncommitted, nothing
+//! appears under the final name.
 //!
-//! Stand-in for the core's `output_file` module (coming from the `outfiles` branch): every file
-//! this crate writes is opened by [`create_output`], so switching over is one line.
+//! This module only maps the core's errors onto this crate's reasons (`OutputPathInvalid`,
+//! `OutputWriteFailed`).
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result, shown};
+pub use azs_usage_core::{OutputFile, OutputTarget};
+use azs_usage_core::{OutputKind, Reason};
 
-/// A file being written; see the module documentation.
-#[derive(Debug)]
-pub struct OutputFile {
-    out: BufWriter<File>,
-    /// `(temporary, target)` for a regular file; `None` when writing a device or FIFO directly.
-    rename: Option<(PathBuf, PathBuf)>,
-    target: PathBuf,
-}
+use crate::error::{Error, Result};
 
-/// Opens `path` for writing: checks it can become a file (not a directory, parent exists) and
-/// creates the temporary file beside it.
+/// Checks `path` and opens it for writing (see the module documentation).
 pub fn create_output(path: &Path) -> Result<OutputFile> {
-    if path.as_os_str().is_empty() {
-        return Err(Error::output_path(path, "the output path is empty"));
-    }
-    match fs::metadata(path) {
-        Ok(m) if m.is_dir() => return Err(Error::output_path(path, "it is a directory; name a file inside it")),
-        Ok(m) if !m.is_file() => {
-            // A device or a FIFO: there is nothing to rename, write it as is.
-            let file = fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::output_path(path, e))?;
-            return Ok(OutputFile { out: BufWriter::with_capacity(1 << 16, file), rename: None, target: path.into() });
-        }
-        _ => {}
-    }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !parent.is_dir() {
-        return Err(Error::output_path(path, format!("the folder {} does not exist", parent.display())));
-    }
-    let temp = sibling(path, ".tmp");
-    let file = File::create(&temp).map_err(|e| Error::output_path(path, e))?;
-    Ok(OutputFile {
-        out: BufWriter::with_capacity(1 << 16, file),
-        rename: Some((temp, path.to_path_buf())),
-        target: path.to_path_buf(),
-    })
+    let target = OutputTarget::resolve(path).map_err(|e| from_core(path, e))?;
+    target.create().map_err(|e| from_core(path, e))
 }
 
-impl OutputFile {
-    /// The final path.
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
-    /// Flushes and renames the temporary file into place; returns the final path.
-    pub fn commit(mut self) -> Result<PathBuf> {
-        let target = shown(&self.target);
-        self.out.flush().map_err(|e| Error::output_write(&target, e))?;
-        self.out.get_ref().sync_all().or_else(ignore_unsupported).map_err(|e| Error::output_write(&target, e))?;
-        if let Some((temp, final_path)) = self.rename.take() {
-            fs::rename(&temp, &final_path).map_err(|e| {
-                let _ = fs::remove_file(&temp);
-                Error::output_write(&target, e)
-            })?;
-        }
-        Ok(self.target.clone())
-    }
+/// Completes an output; returns the path written (the file a symbolic link points to).
+pub fn commit_output(file: OutputFile) -> Result<PathBuf> {
+    let target = file.target().clone();
+    let path = target.path().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("-"));
+    file.commit().map_err(|e| Error::output_write(&target.to_string(), e.message))?;
+    Ok(path)
 }
 
-/// Devices such as `/dev/null` cannot be synced; that is not a failure.
-fn ignore_unsupported(e: io::Error) -> io::Result<()> {
-    if matches!(e.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported) { Ok(()) } else { Err(e) }
+/// True when `path` is written in place (a device, a FIFO, standard output) rather than replaced.
+pub fn is_stream(path: &Path) -> bool {
+    OutputTarget::resolve(path).is_ok_and(|t| t.kind() != OutputKind::File)
 }
 
-impl Write for OutputFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.out.write(buf)
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.out.write_all(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-}
-
-impl Drop for OutputFile {
-    fn drop(&mut self) {
-        if let Some((temp, _)) = self.rename.take() {
-            let _ = fs::remove_file(temp);
-        }
+fn from_core(path: &Path, e: azs_usage_core::Error) -> Error {
+    match e.reason {
+        Reason::OutputPathInvalid => Error::output_path(path, e.message),
+        _ => Error::output_write(&path.display().to_string(), e.message),
     }
 }
 
@@ -108,6 +48,9 @@ pub fn sibling(target: &Path, suffix: &str) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+    use std::io::Write;
+
     use super::*;
     use crate::error::Reason;
 
@@ -118,7 +61,7 @@ mod tests {
         let mut f = create_output(&target).unwrap();
         f.write_all(b"a,b\n").unwrap();
         assert!(!target.exists(), "not under its name before commit");
-        assert_eq!(f.commit().unwrap(), target);
+        assert_eq!(commit_output(f).unwrap(), target);
         assert_eq!(fs::read_to_string(&target).unwrap(), "a,b\n");
 
         let mut g = create_output(&dir.path().join("dropped.csv")).unwrap();
@@ -128,11 +71,11 @@ mod tests {
     }
 
     #[test]
-    fn rejects_directories_and_missing_parents() {
+    fn rejects_folders_and_missing_folders() {
         let dir = tempfile::tempdir().unwrap();
         let e = create_output(dir.path()).unwrap_err();
         assert_eq!(e.reason(), Reason::OutputPathInvalid);
-        assert!(e.to_string().contains("directory"), "{e}");
+        assert!(e.to_string().contains("folder"), "{e}");
         let e = create_output(&dir.path().join("nope/out.csv")).unwrap_err();
         assert_eq!(e.reason(), Reason::OutputPathInvalid);
         assert!(e.to_string().contains("does not exist"), "{e}");
@@ -143,6 +86,7 @@ mod tests {
     fn writes_devices_directly() {
         let mut f = create_output(Path::new("/dev/null")).unwrap();
         f.write_all(b"discarded").unwrap();
-        f.commit().unwrap();
+        commit_output(f).unwrap();
+        assert!(is_stream(Path::new("/dev/null")));
     }
 }

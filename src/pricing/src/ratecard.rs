@@ -242,7 +242,14 @@ pub struct RateCard {
 /// The lookup key of a meter id: lower case, no dashes, braces or surrounding spaces (the
 /// stamp sends ids in any case, with or without dashes).
 pub fn meter_key(id: &str) -> String {
-    id.trim().chars().filter(|c| !matches!(c, '-' | '{' | '}')).flat_map(char::to_lowercase).collect()
+    let t = id.trim();
+    if t.is_ascii() {
+        // The usual case, once or twice per record: bytes, not chars.
+        let mut key = String::with_capacity(t.len());
+        key.extend(t.bytes().filter(|b| !matches!(b, b'-' | b'{' | b'}')).map(|b| char::from(b.to_ascii_lowercase())));
+        return key;
+    }
+    t.chars().filter(|c| !matches!(c, '-' | '{' | '}')).flat_map(char::to_lowercase).collect()
 }
 
 /// A meter id as FOCUS `SkuId`: a GUID in lower case with dashes, any other id in lower case.
@@ -750,6 +757,7 @@ mod tests {
         assert_eq!(meter_key(" {FAB6EB84-500B-4A09-A8CA-7358F8BBAEA5} "), "fab6eb84500b4a09a8ca7358f8bbaea5");
         assert_eq!(sku_id("F271A8A388C44D93956A063E1D2FA80B"), "f271a8a3-88c4-4d93-956a-063e1d2fa80b");
         assert_eq!(sku_id("Custom-Worker"), "custom-worker");
+        assert_eq!(meter_key("Zähler-{A}"), "zählera", "non-ASCII ids fold too");
     }
 
     #[test]

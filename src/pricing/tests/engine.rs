@@ -242,7 +242,7 @@ fn block_sizes_divide_the_quantity() {
     assert_eq!(r.pricing_quantity, d("2.5"));
     assert_eq!((r.list_cost, r.contracted_cost), (d("1.0"), d("1.0")));
     assert_eq!(r.billed_cost, d("0.8"), "5 included, 20 at 0.4 per 10");
-    assert_eq!(r.pricing_unit, "10 10000 Requests", "block x the FOCUS form of the meter's unit");
+    assert_eq!(r.pricing_unit, "100000 Requests", "10 blocks of the meter's unit, 10000 Requests");
     assert_eq!(r.consumed_unit, "10000 Requests");
     let ip = row(e.price(&record("s1", IP, "3", "2026-11-03T00:00:00Z", "ip")));
     assert_eq!(
@@ -385,7 +385,11 @@ fn rows_carry_the_directory_the_catalog_and_focus_values() {
     let r = row(o.price(&record("x", WIN, "1", "2026-11-03T00:00:00Z", "vm")));
     assert_eq!((r.billing_account_id.as_str(), r.billing_account_name.as_str()), ("acct", "Contoso Hosting"));
     assert_eq!((r.provider_name.as_str(), r.invoice_issuer_name.as_str()), ("Contoso Hosting", "Contoso Hosting GmbH"));
-    assert_eq!((r.sub_account_name.as_str(), r.x_tenant_id.as_str()), ("", ""), "unknown to the directory: null");
+    assert_eq!(
+        (r.sub_account_name.as_str(), r.x_tenant_id.as_str()),
+        ("x", ""),
+        "unknown to the directory: the id names it"
+    );
 }
 
 #[test]

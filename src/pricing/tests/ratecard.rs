@@ -361,3 +361,20 @@ fn from_rows_validates_like_a_file() {
     assert_eq!(e.problems().iter().map(|p| p.code).collect::<Vec<_>>(), vec!["NegativePrice", "UnknownCurrency"]);
     let _ = Path::new("");
 }
+
+#[test]
+fn the_sample_card_loads_clean_with_every_feature() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/samples/ratecard.csv");
+    let (card, warnings) = RateCard::load(&path, &RateCardOptions::default()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let rows = card.rows();
+    assert!(rows.iter().any(|r| r.tier_start > Decimal::ZERO), "a tier");
+    assert!(rows.iter().any(|r| r.included_quantity > Decimal::ZERO), "an included quantity");
+    assert!(rows.iter().any(|r| r.block_size > Decimal::ONE), "a block size");
+    assert!(
+        rows.iter().any(|r| r.effective_to.is_some()) && rows.iter().any(|r| r.effective_from.is_some()),
+        "a date change"
+    );
+    assert!(rows.iter().any(|r| matches!(r.scope, Scope::Offer(_))), "an offer scope");
+    assert!(rows.iter().any(|r| matches!(r.scope, Scope::Subscription(_))), "a subscription scope");
+}

@@ -145,3 +145,18 @@ fn bad_files_name_file_line_and_column() {
     let errors: Vec<_> = read_usage(&open).unwrap().filter_map(|r| r.err()).collect();
     assert!(!errors.is_empty());
 }
+
+#[test]
+fn export_csv_of_the_real_module_reads_like_the_clis_text_forms() {
+    // Made by tests/data/make-export-fixtures.ps1: Get-SubscriberUsageAggregate | Export-Csv under
+    // the invariant culture, en-US (12-hour times) and de-DE (day-first dates, decimal commas).
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let reference = read_all(&data.join("export-reference.csv"));
+    assert_eq!(reference.len(), 26);
+    assert!(reference.iter().any(|r| r.tags.get("コスト") == Some("東京")), "non-ASCII tags survive");
+    assert!(reference.iter().any(|r| r.additional_info.get("ImageType") == Some("")), "empty values survive");
+    for culture in ["invariant", "en-US", "de-DE"] {
+        let got = read_all(&data.join(format!("export-{culture}.csv")));
+        assert_eq!(got, reference, "Export-Csv under {culture}");
+    }
+}
