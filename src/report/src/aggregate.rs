@@ -250,14 +250,14 @@ impl Aggregate {
         self.key.push('\u{1f}');
         self.key.push_str(&row.sku_price_id);
         let line = slot(&mut sub.lines, &self.key, || Line {
-                meter_id: row.x_meter_id.clone(),
-                meter_name: row.sku_meter.clone(),
-                pricing_unit: row.pricing_unit.clone(),
-                pricing_quantity: Decimal::ZERO,
-                consumed_unit: row.consumed_unit.clone(),
-                consumed_quantity: Decimal::ZERO,
-                contracted_unit_price: row.contracted_unit_price,
-                list_unit_price: row.list_unit_price,
+            meter_id: row.x_meter_id.clone(),
+            meter_name: row.sku_meter.clone(),
+            pricing_unit: row.pricing_unit.clone(),
+            pricing_quantity: Decimal::ZERO,
+            consumed_unit: row.consumed_unit.clone(),
+            consumed_quantity: Decimal::ZERO,
+            contracted_unit_price: row.contracted_unit_price,
+            list_unit_price: row.list_unit_price,
             price_details: row.sku_price_details.clone(),
             costs: Costs::default(),
         });

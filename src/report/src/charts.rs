@@ -288,8 +288,8 @@ mod tests {
     fn one_bar_per_item_in_its_colour() {
         let items: Vec<Bar> =
             (0..5).map(|i| Bar { label: format!("tenant <{i}>"), value: d("10.5") * Decimal::from(i) }).collect();
-        let svg = bars("c1", "Cost by tenant (USD)", "Billed cost (USD)", "Tenant", &items, 0, &Culture::default())
-            .unwrap();
+        let svg =
+            bars("c1", "Cost by tenant (USD)", "Billed cost (USD)", "Tenant", &items, 0, &Culture::default()).unwrap();
         assert_eq!(count(&svg, &format!("fill=\"{}\"", color_hex(0))), 5, "{svg}");
         assert!(svg.contains("<title id=\"c1-title\">Cost by tenant (USD)</title>"));
         assert!(svg.contains("tenant &lt;4&gt;"), "labels are escaped");

@@ -50,7 +50,8 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         && !m.is_file()
     {
         // A device or FIFO: no temporary file, no rename.
-        let mut f = std::fs::OpenOptions::new().write(true).open(&target).map_err(|e| Error::output_write_failed(path, e))?;
+        let mut f =
+            std::fs::OpenOptions::new().write(true).open(&target).map_err(|e| Error::output_write_failed(path, e))?;
         return f.write_all(bytes).map_err(|e| Error::output_write_failed(path, e));
     }
     let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

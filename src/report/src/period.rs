@@ -62,7 +62,8 @@ impl Period {
         };
         let whole_month = start.day() == 1
             && start == midnight(start.date_naive())
-            && end == midnight(start.date_naive().checked_add_months(chrono::Months::new(1)).unwrap_or(end.date_naive()));
+            && end
+                == midnight(start.date_naive().checked_add_months(chrono::Months::new(1)).unwrap_or(end.date_naive()));
         if whole_month {
             start.format("%Y-%m").to_string()
         } else {
@@ -89,7 +90,11 @@ fn midnight(day: NaiveDate) -> DateTime<Utc> {
 }
 
 fn format_instant_or_day(t: DateTime<Utc>) -> String {
-    if t == midnight(t.date_naive()) { t.format("%Y-%m-%d").to_string() } else { t.format("%Y-%m-%dT%H:%MZ").to_string() }
+    if t == midnight(t.date_naive()) {
+        t.format("%Y-%m-%d").to_string()
+    } else {
+        t.format("%Y-%m-%dT%H:%MZ").to_string()
+    }
 }
 
 #[cfg(test)]

@@ -194,7 +194,9 @@ pub(crate) fn render_report(
         |i: usize| -> Decimal { agg.days.values().map(|v| v.get(i).copied().unwrap_or_default()).sum() };
     let category_totals: Vec<Decimal> = (0..agg.service_categories.len()).map(category_total).collect();
     order.sort_by(|&a, &b| {
-        category_totals[b].cmp(&category_totals[a]).then_with(|| agg.service_categories[a].cmp(&agg.service_categories[b]))
+        category_totals[b]
+            .cmp(&category_totals[a])
+            .then_with(|| agg.service_categories[a].cmp(&agg.service_categories[b]))
     });
     let cell = |day: &NaiveDate, i: usize| agg.days.get(day).and_then(|v| v.get(i)).copied().unwrap_or_default();
     let series: Vec<Series> = order
@@ -290,8 +292,7 @@ pub(crate) fn render_report(
     if let Some(untagged) = agg.tag_values.get_key_value(UNTAGGED) {
         tag_groups.push(untagged);
     }
-    let tag_shown =
-        apportion_to(&tag_groups.iter().map(|(_, c)| c.billed).collect::<Vec<_>>(), billed_shown, places);
+    let tag_shown = apportion_to(&tag_groups.iter().map(|(_, c)| c.billed).collect::<Vec<_>>(), billed_shown, places);
     let tag_rows: Vec<_> = tag_groups
         .iter()
         .zip(&tag_shown)
@@ -549,7 +550,8 @@ pub(crate) fn render_statements(
     let mut out = Vec::new();
     for t in rank_tenants(agg, places) {
         let subs: Vec<_> = t.tenant.subscriptions.iter().collect();
-        let sub_shown = apportion_to(&subs.iter().map(|(_, s)| s.costs.billed).collect::<Vec<_>>(), t.billed_shown, places);
+        let sub_shown =
+            apportion_to(&subs.iter().map(|(_, s)| s.costs.billed).collect::<Vec<_>>(), t.billed_shown, places);
         let subscriptions: Vec<_> = subs
             .iter()
             .zip(&sub_shown)
@@ -579,7 +581,7 @@ pub(crate) fn render_statements(
         let html = template
             .render(context! {
                 lang => lang(culture), version => env!("CARGO_PKG_VERSION"), css => CSS,
-                provider => provider, tenant => label, tenant_id => t.tenant.tenant_id, period => period,
+                provider => provider, tenant => label, tenant_key => t.key, tenant_id => t.tenant.tenant_id, period => period,
                 currency => currency, generated => generated.format("%Y-%m-%d %H:%M UTC").to_string(),
                 subscriptions => subscriptions, total => f.money(t.billed_shown, t.tenant.costs.billed),
                 rounding_note => ROUNDING_NOTE,

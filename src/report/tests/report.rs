@@ -39,11 +39,9 @@ fn assert_self_contained(html: &str) {
 fn totals_equal_the_sum_of_the_rows_and_statements_add_up() {
     let (rows, unpriced) = normal_month();
     let kept = in_november(&rows);
-    let report = render(
-        ReportInput::from_rows(rows.clone()).with_unpriced(unpriced.clone().into_iter().map(Ok)),
-        &options(),
-    )
-    .unwrap();
+    let report =
+        render(ReportInput::from_rows(rows.clone()).with_unpriced(unpriced.clone().into_iter().map(Ok)), &options())
+            .unwrap();
     let s = &report.summary;
     assert_eq!(s.rows as usize, kept.len());
     assert_eq!(s.rows_read as usize, rows.len());
@@ -64,9 +62,12 @@ fn totals_equal_the_sum_of_the_rows_and_statements_add_up() {
     );
     let contoso = report.statements.iter().find(|st| st.tenant == "contoso.onmicrosoft.com").unwrap();
     assert_eq!(contoso.file_stem, "statement-contoso.onmicrosoft.com");
-    let contoso_sum: Decimal = kept.iter().filter(|r| r.x_owner.ends_with("@contoso.onmicrosoft.com")).map(|r| r.billed_cost).sum();
+    let contoso_sum: Decimal =
+        kept.iter().filter(|r| r.x_owner.ends_with("@contoso.onmicrosoft.com")).map(|r| r.billed_cost).sum();
     assert_eq!(contoso.billed, contoso_sum);
-    for needle in ["Northwest Cloud Services", "contoso-prod", "contoso-dev", "Base VM Size Hours", "Windows VM Size Hours"] {
+    for needle in
+        ["Northwest Cloud Services", "contoso-prod", "contoso-dev", "Base VM Size Hours", "Windows VM Size Hours"]
+    {
         assert!(contoso.html.contains(needle), "statement shows {needle}");
     }
     let orphan = report.statements.iter().find(|st| st.tenant_key.starts_with("subscription:")).unwrap();
@@ -87,7 +88,7 @@ fn totals_equal_the_sum_of_the_rows_and_statements_add_up() {
         "Cost by tag <code>CostCenter</code>",
         "(untagged)",
         "Top 20 resources by cost",
-        "Key Vault transactions",                // unpriced meter
+        "Key Vault transactions",               // unpriced meter
         "0BADC0DE-1111-4222-8333-444455556666", // unpriced and unknown to the catalog
         "A1B2C3D4-0000-4000-8000-00000000B4C7", // priced but unknown to the catalog
         "Büro-Ä1",                              // tag values shown as they are
@@ -101,10 +102,7 @@ fn totals_equal_the_sum_of_the_rows_and_statements_add_up() {
         assert!(html.contains(&format!("<svg id=\"{id}\" role=\"img\"")), "{id}");
     }
     assert!(html.contains("\nDay (UTC)\n") && html.contains("\nTenant\n"));
-    let headline_billed = format!(
-        "data-exact=\"{}\">USD\u{a0}",
-        s.billed.normalize()
-    );
+    let headline_billed = format!("data-exact=\"{}\">USD\u{a0}", s.billed.normalize());
     assert!(html.contains(&headline_billed), "headline billed carries its exact value");
 }
 
@@ -112,8 +110,7 @@ fn totals_equal_the_sum_of_the_rows_and_statements_add_up() {
 fn an_empty_month_renders_with_zero_figures() {
     let (rows, unpriced) = normal_month();
     let options = ReportOptions { period: Period::month("2027-01").unwrap(), ..options() };
-    let report =
-        render(ReportInput::from_rows(rows).with_unpriced(unpriced.into_iter().map(Ok)), &options).unwrap();
+    let report = render(ReportInput::from_rows(rows).with_unpriced(unpriced.into_iter().map(Ok)), &options).unwrap();
     assert_eq!(report.summary.rows, 0);
     assert_eq!(report.summary.billed, Decimal::ZERO);
     assert!(report.statements.is_empty());
@@ -127,8 +124,8 @@ fn an_empty_month_renders_with_zero_figures() {
 fn a_month_of_unpriced_usage_only_says_so() {
     let (_, unpriced) = normal_month();
     let n = unpriced.len();
-    let report = render(ReportInput::from_rows(Vec::new()).with_unpriced(unpriced.into_iter().map(Ok)), &options())
-        .unwrap();
+    let report =
+        render(ReportInput::from_rows(Vec::new()).with_unpriced(unpriced.into_iter().map(Ok)), &options()).unwrap();
     assert_eq!(report.summary.rows, 0);
     assert_eq!(report.summary.unpriced_records as usize, n);
     assert!(report.html.contains(&format!("All {n} usage records of the period are unpriced")));

@@ -2,6 +2,8 @@
 //! independent writers for the files the browser checks read (FOCUS CSV, record-schema CSV).
 #![allow(dead_code, unreachable_pub)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 
 use azs_usage_core::{StringMap, UsageRecord};
@@ -241,13 +243,41 @@ pub fn resources() -> Vec<ResourceSpec> {
         tags,
     };
     vec![
-        r(0, 0, "web01", "Microsoft.Compute/virtualMachines", vec![BASE_VM, WINDOWS_VM], vec![("CostCenter", "CC-1001"), ("env", "prod")]),
-        r(0, 0, "web02", "Microsoft.Compute/virtualMachines", vec![BASE_VM, WINDOWS_VM], vec![("CostCenter", "CC-1001")]),
-        r(0, 0, "contosodata", "Microsoft.Storage/storageAccounts", vec![BLOB, BLOB_TX], vec![("costcenter", "CC-1002")]),
+        r(
+            0,
+            0,
+            "web01",
+            "Microsoft.Compute/virtualMachines",
+            vec![BASE_VM, WINDOWS_VM],
+            vec![("CostCenter", "CC-1001"), ("env", "prod")],
+        ),
+        r(
+            0,
+            0,
+            "web02",
+            "Microsoft.Compute/virtualMachines",
+            vec![BASE_VM, WINDOWS_VM],
+            vec![("CostCenter", "CC-1001")],
+        ),
+        r(
+            0,
+            0,
+            "contosodata",
+            "Microsoft.Storage/storageAccounts",
+            vec![BLOB, BLOB_TX],
+            vec![("costcenter", "CC-1002")],
+        ),
         r(0, 1, "build01", "Microsoft.Compute/virtualMachines", vec![BASE_VM], vec![]),
         r(0, 1, "ip-build01", "Microsoft.Network/publicIPAddresses", vec![STATIC_IP], vec![]),
         r(1, 0, "sql-orders", "Microsoft.SQLAdapter/databases", vec![SQL_DB], vec![("CostCenter", "FIN-7")]),
-        r(1, 0, "shop", "Microsoft.Web/sites", vec![APP_SERVICE], vec![("CostCenter", "FIN-7"), ("app", "billing \"v2\"")]),
+        r(
+            1,
+            0,
+            "shop",
+            "Microsoft.Web/sites",
+            vec![APP_SERVICE],
+            vec![("CostCenter", "FIN-7"), ("app", "billing \"v2\"")],
+        ),
         r(1, 0, "vault-backup", "Microsoft.RecoveryServices/vaults", vec![BACKUP], vec![("CostCenter", "Büro-Ä1")]),
         r(2, 0, "erp01", "Microsoft.Compute/virtualMachines", vec![BASE_VM, WINDOWS_VM], vec![("CostCenter", "OPS")]),
         r(2, 0, "erpdata", "Microsoft.Storage/storageAccounts", vec![BLOB], vec![("CostCenter", "OPS")]),
