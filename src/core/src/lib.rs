@@ -24,8 +24,8 @@ mod testserver;
 
 pub use auth::Credential;
 pub use catalog::{Meter, MeterCatalog};
+pub use directory::{Offer, TenantSubscription, DIRECTORY_FIELDS};
 pub use client::{ClientEvent, ClientOptions, Page, Subscription, UsageClient};
-pub use directory::{DIRECTORY_FIELDS, Offer, TenantSubscription};
 pub use error::{Error, ErrorKind, Result};
 pub use query::{Api, DEFAULT_API_VERSION, Granularity, UsageQuery, parse_time};
 pub use record::{FIELD_NAMES, StringMap, UsageRecord};

@@ -4,9 +4,9 @@
 //! The row is typed (decimals, UTC instants, a tag map) so that CSV and Parquet writers, the
 //! database and the report format it once each, in the spec's formats.
 
-use azs_usage_core::StringMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use azs_usage_core::StringMap;
 
 /// Column names in file order: the 21 mandatory columns, the conditional and recommended ones a
 /// stamp's usage supports, then the `x_` extras. Append new columns at the end; never rename or

@@ -8,4 +8,4 @@
 
 pub mod focus;
 
-pub use focus::{FOCUS_COLUMNS, FocusRow};
+pub use focus::{FocusRow, FOCUS_COLUMNS};
