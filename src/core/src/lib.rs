@@ -24,9 +24,9 @@ mod testserver;
 
 pub use auth::Credential;
 pub use catalog::{Meter, MeterCatalog};
-pub use directory::{Offer, TenantSubscription, DIRECTORY_FIELDS};
 pub use client::{ClientEvent, ClientOptions, Page, Subscription, UsageClient};
-pub use error::{Error, ErrorKind, Result};
+pub use directory::{DIRECTORY_FIELDS, Offer, TenantSubscription};
+pub use error::{Error, ErrorKind, HasReason, Reason, Result, source_chain};
 pub use query::{Api, DEFAULT_API_VERSION, Granularity, UsageQuery, parse_time};
 pub use record::{FIELD_NAMES, StringMap, UsageRecord};
 pub use retry::RetryPolicy;
