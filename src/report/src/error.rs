@@ -1,46 +1,10 @@
-//! The report's one error type. Every constructor names the reason of the common error contract
-//! (`docs/CONTRACTS.md`), so the switch to the core's `Reason` enum is a rename.
+//! The report's one error type. Every constructor sets its [`Reason`] (the core's error contract),
+//! so the CLI's exit code and the module's ErrorId follow from it.
 
 use std::fmt;
 use std::path::Path;
 
-/// Why a report failed: the variants carry the names of the project's error contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Reason {
-    /// A FOCUS cost row could not be read (bad file, bad cell), or the rows cannot form one report.
-    FocusFileInvalid,
-    /// The unpriced usage could not be read.
-    UsageFileInvalid,
-    /// Rendering failed (a template or chart error: a bug, not bad input).
-    ReportFailed,
-    /// `--browser` names no usable browser, or the browser failed to print a PDF.
-    BrowserUnavailable,
-    /// An output path is a directory, or its parent does not exist.
-    OutputPathInvalid,
-    /// Writing an output file failed (disk full, permissions).
-    OutputWriteFailed,
-}
-
-impl Reason {
-    /// The reason's name, as the error contract spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::FocusFileInvalid => "FocusFileInvalid",
-            Reason::UsageFileInvalid => "UsageFileInvalid",
-            Reason::ReportFailed => "ReportFailed",
-            Reason::BrowserUnavailable => "BrowserUnavailable",
-            Reason::OutputPathInvalid => "OutputPathInvalid",
-            Reason::OutputWriteFailed => "OutputWriteFailed",
-        }
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use azs_usage_core::Reason;
 
 /// A report error: a reason, a message that says what was wrong and how to fix it, and the cause.
 #[derive(Debug)]
@@ -108,6 +72,12 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+impl azs_usage_core::HasReason for Error {
+    fn reason(&self) -> Reason {
+        self.reason
     }
 }
 
