@@ -28,6 +28,13 @@ function Invoke-Setup {
         if (-not (Get-Command $tool -ErrorAction SilentlyContinue)) { throw "$tool not found: install it first (Rust from rustup.rs, the .NET SDK 8 or later)" }
     }
     & (Join-Path $PSScriptRoot 'scripts/dotnet-tools.ps1')
+    # The report's browser tests: Playwright (pinned by tests/report/package-lock.json) drives a
+    # Chromium, Chrome or Edge (AZS_USAGE_TEST_BROWSER names it when not at /usr/bin/chromium).
+    if (-not (Get-Command npm -ErrorAction SilentlyContinue)) { throw 'npm not found: install Node.js 18 or later' }
+    if (-not (Test-Path (Join-Path $PSScriptRoot 'tests/report/node_modules/playwright-core/package.json'))) {
+        Push-Location (Join-Path $PSScriptRoot 'tests/report')
+        try { npm ci --no-audit --no-fund | Out-Null; if ($LASTEXITCODE) { throw "npm ci failed ($LASTEXITCODE)" } } finally { Pop-Location }
+    }
 }
 
 function Invoke-Build([string] $BuildProfile) {

@@ -20,6 +20,10 @@ setup() {
   command -v zstd >/dev/null || need+=(zstd)
   command -v curl >/dev/null || need+=(curl)
   command -v python3 >/dev/null || need+=(python3)
+  # The report's browser tests: headless Chromium, driven by Playwright from Node.js.
+  [[ -x /usr/bin/chromium ]] || command -v chromium >/dev/null || need+=(chromium)
+  command -v node >/dev/null || need+=(nodejs)
+  command -v npm >/dev/null || need+=(npm)
   if ((${#need[@]})); then
     if [[ $(id -u) == 0 ]]; then
       log "apt-get install ${need[*]}"
@@ -34,6 +38,11 @@ setup() {
   command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
   command -v dotnet >/dev/null || { echo "dotnet not found: install the .NET SDK 8 or later" >&2; exit 1; }
   scripts/dotnet-tools.sh
+  # playwright-core, pinned by tests/report/package-lock.json.
+  if [[ ! -f tests/report/node_modules/playwright-core/package.json ]]; then
+    log "npm ci (tests/report)"
+    (cd tests/report && npm ci --no-audit --no-fund >/dev/null)
+  fi
 }
 
 build() {

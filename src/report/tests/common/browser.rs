@@ -11,16 +11,17 @@ pub fn node_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/report")
 }
 
-/// The Chromium the checks drive (`AZS_USAGE_TEST_BROWSER`, default `/usr/bin/chromium`).
+/// The Chromium the checks drive: `AZS_USAGE_TEST_BROWSER`, else the one the report itself would
+/// find (`/usr/bin/chromium`, Chrome or Edge on the PATH or in their Windows folders).
 pub fn chromium() -> PathBuf {
-    let path = std::env::var_os("AZS_USAGE_TEST_BROWSER").map(PathBuf::from).unwrap_or("/usr/bin/chromium".into());
-    assert!(
-        path.is_file(),
-        "{} not found: the browser tests need Chromium (./build.sh setup installs Debian's chromium; \
-         or set AZS_USAGE_TEST_BROWSER)",
-        path.display()
-    );
-    path
+    let explicit = std::env::var_os("AZS_USAGE_TEST_BROWSER").map(PathBuf::from);
+    match azs_usage_report::Browser::find(explicit.as_deref()) {
+        Ok(Some(b)) => b.path().to_path_buf(),
+        other => panic!(
+            "no browser for the browser tests ({other:?}): ./build.sh setup installs Debian's chromium, \
+             or set AZS_USAGE_TEST_BROWSER to a Chromium, Chrome or Edge executable"
+        ),
+    }
 }
 
 /// Installs the check's one dependency (playwright-core, pinned by package-lock.json) when missing.
