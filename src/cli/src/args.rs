@@ -110,14 +110,19 @@ pub struct PullArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
-    /// Output file (default: standard output). Written to a temporary file and renamed when complete.
+    /// Output file; - or none is standard output. A regular file is written to a temporary file beside it and renamed
+    /// into place when the pull completes (keeping the replaced file's permissions); a symbolic link is followed, so
+    /// it keeps pointing at the new content; a device or FIFO (e.g. /dev/null) is written directly. A folder, or a
+    /// folder that does not exist, is refused before any request.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     /// Sub-queries fetched at once (split per subscriber and per time window). 1 = sequential.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
-    /// Stop after this many records (prints the token to continue from).
-    #[arg(long)]
+    /// Stop once this many records are written (at least 1). Pages are kept whole, since a continuation token resumes
+    /// at a page boundary: the pull stops at the end of the page in which the limit is reached (with pages of 1,000,
+    /// --max-records 10 writes 1,000 records) and prints the token that resumes exactly after it.
+    #[arg(long, value_parser = parse_max_records)]
     pub max_records: Option<u64>,
     /// Retries per request on throttling, 5xx and dropped connections (exponential backoff with
     /// jitter, honouring Retry-After). 0 fails on the first error.
@@ -129,6 +134,15 @@ pub struct PullArgs {
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// `--max-records`: a count of at least 1 (0 would be "stop before the first page": a no-op pull).
+fn parse_max_records(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("must be at least 1 (leave --max-records out to pull everything)".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}: give a whole number of records, at least 1")),
+    }
 }
 
 /// The meter catalog.

@@ -1,48 +1,38 @@
-//! Record writers for CSV, JSON and NDJSON, and the output file discipline: records go to a
-//! temporary file beside the target, which is renamed into place only when the pull completed.
-//! A failed pull leaves `<output>.partial` holding exactly the records before the resume token.
+//! Record writers for CSV, JSON and NDJSON over the core's [`OutputFile`], which owns the file
+//! rules (temporary file and rename for regular files, direct writes to devices and FIFOs,
+//! symlinks resolved). A failed pull leaves `<output>.partial` holding exactly the records
+//! before the resume token.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
+use std::path::PathBuf;
 
-use azs_usage_core::{FIELD_NAMES, UsageRecord};
+use azs_usage_core::{Error, FIELD_NAMES, OutputFile, OutputTarget, UsageRecord};
 
 use crate::args::Format;
 
-/// Writes records in one format to one sink.
+/// Writes records in one format to one output.
 pub struct RecordWriter {
     format: Format,
     encoder: Encoder,
-    /// `(temporary file, target)` when writing to a file rather than standard output.
-    file: Option<(PathBuf, PathBuf)>,
     written: u64,
     /// The header (CSV) or opening bracket (JSON) is written with the first record, so a pull
-    /// that fails before any record leaves nothing on standard output.
+    /// that fails before any record leaves nothing on standard output or a stream.
     begun: bool,
 }
 
 enum Encoder {
-    Csv(csv::Writer<Box<dyn Write>>),
-    Json(Box<dyn Write>),
+    Csv(Box<csv::Writer<OutputFile>>),
+    Json(OutputFile),
 }
 
 impl RecordWriter {
-    /// Opens the sink: standard output, or a temporary file beside `target`.
-    pub fn open(format: Format, target: Option<&Path>) -> io::Result<RecordWriter> {
-        let (out, file): (Box<dyn Write>, _) = match target {
-            None => (Box::new(BufWriter::with_capacity(1 << 16, io::stdout())), None),
-            Some(target) => {
-                let temp = sibling(target, ".tmp");
-                let handle = File::create(&temp)?;
-                (Box::new(BufWriter::with_capacity(1 << 16, handle)), Some((temp, target.to_path_buf())))
-            }
-        };
+    /// Writes `format` to `output` (already created, so a bad target failed before any request).
+    pub fn new(format: Format, output: OutputFile) -> RecordWriter {
         let encoder = match format {
-            Format::Csv => Encoder::Csv(csv::WriterBuilder::new().has_headers(false).from_writer(out)),
-            Format::Json | Format::Ndjson => Encoder::Json(out),
+            Format::Csv => Encoder::Csv(Box::new(csv::WriterBuilder::new().has_headers(false).from_writer(output))),
+            Format::Json | Format::Ndjson => Encoder::Json(output),
         };
-        Ok(RecordWriter { format, encoder, file, written: 0, begun: false })
+        RecordWriter { format, encoder, written: 0, begun: false }
     }
 
     fn begin(&mut self) -> io::Result<()> {
@@ -76,68 +66,56 @@ impl RecordWriter {
         Ok(())
     }
 
+    /// Where the records go.
+    pub fn target(&self) -> &OutputTarget {
+        match &self.encoder {
+            Encoder::Csv(csv) => csv.get_ref().target(),
+            Encoder::Json(out) => out.target(),
+        }
+    }
+
     /// Records written so far.
     pub fn written(&self) -> u64 {
         self.written
     }
 
-    /// Ends the document and flushes; returns the file paths, if any. A complete pull with no
-    /// records still yields a well-formed document (a header line, or `[]`).
-    fn close(mut self, complete: bool) -> io::Result<Option<(PathBuf, PathBuf)>> {
-        if complete || self.file.is_some() {
-            self.begin()?;
-        } else if !self.begun {
-            return Ok(None);
+    /// Ends the document (a complete pull with no records still yields a well-formed one: a
+    /// header line, or `[]`) and hands back the output, everything written to it.
+    fn close(mut self, complete: bool) -> Result<OutputFile, Error> {
+        let target = self.target().clone();
+        self.end_document(complete).map_err(|e| target.write_error(e))?;
+        match self.encoder {
+            Encoder::Csv(csv) => csv.into_inner().map_err(|e| target.write_error(e.into_error())),
+            Encoder::Json(out) => Ok(out),
         }
-        match &mut self.encoder {
-            Encoder::Csv(csv) => csv.flush()?,
-            Encoder::Json(out) => {
-                if self.format == Format::Json {
-                    out.write_all(b"\n]\n")?;
-                }
-                out.flush()?;
-            }
-        }
-        drop(self.encoder);
-        Ok(self.file)
     }
 
-    /// Completes the output: the file appears under its name only now.
-    pub fn finish(self) -> io::Result<Option<PathBuf>> {
-        match self.close(true)? {
-            None => Ok(None),
-            Some((temp, target)) => {
-                std::fs::rename(&temp, &target)?;
-                Ok(Some(target))
-            }
+    fn end_document(&mut self, complete: bool) -> io::Result<()> {
+        if complete {
+            self.begin()?;
         }
+        if self.begun
+            && self.format == Format::Json
+            && let Encoder::Json(out) = &mut self.encoder
+        {
+            out.write_all(b"\n]\n")?;
+        }
+        Ok(())
+    }
+
+    /// Completes the output: a file appears under its name only now.
+    pub fn finish(self) -> Result<(), Error> {
+        self.close(true)?.commit()
     }
 
     /// Keeps what was written as `<output>.partial` (a well-formed file ending at a page
-    /// boundary) and never touches the target. Returns the partial file's path. A pull that
-    /// failed before its first record leaves no file at all.
-    pub fn abandon(self) -> io::Result<Option<PathBuf>> {
+    /// boundary) and never touches the target; returns the partial file's path. A pull that
+    /// failed before its first record leaves no file at all; a stream or standard output keeps
+    /// what it was sent.
+    pub fn abandon(self) -> Result<Option<PathBuf>, Error> {
         if self.written == 0 {
-            let temp = self.file.as_ref().map(|(temp, _)| temp.clone());
-            drop(self.encoder);
-            if let Some(temp) = temp {
-                std::fs::remove_file(&temp)?;
-            }
-            return Ok(None);
+            return self.close(false)?.abandon().map(|()| None);
         }
-        match self.close(false)? {
-            None => Ok(None),
-            Some((temp, target)) => {
-                let partial = sibling(&target, ".partial");
-                std::fs::rename(&temp, &partial)?;
-                Ok(Some(partial))
-            }
-        }
+        self.close(false)?.keep_partial(".partial")
     }
-}
-
-fn sibling(target: &Path, suffix: &str) -> PathBuf {
-    let mut name = target.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(suffix);
-    target.with_file_name(name)
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use azs_usage_core::client::ClientEvent;
 use azs_usage_core::query::parse_time;
-use azs_usage_core::{Api, Error, Granularity, Page, SplitPlan, UsageClient, UsageQuery};
+use azs_usage_core::{Api, Error, Granularity, OutputKind, OutputTarget, Page, SplitPlan, UsageClient, UsageQuery};
 use chrono::{DateTime, Duration as Span, DurationRound, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -35,6 +35,11 @@ pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Fail
             "--subscriber is for subscriber-usage (the provider API); usage reads the one --subscription",
         ));
     }
+    // A bad output path (a folder, a missing folder) is refused before anything else happens.
+    let output = match &args.output {
+        Some(path) => OutputTarget::resolve(path)?,
+        None => OutputTarget::stdout(),
+    };
     let granularity: Granularity = args.granularity.parse()?;
     let now = Utc::now();
     let end = match &args.end {
@@ -51,6 +56,9 @@ pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Fail
     if verbose > 0 {
         conn.options.events = Some(Arc::new(|event: &ClientEvent| eprintln!("azs-usage: {}", describe(event))));
     }
+    // Created before the first request, so a target that cannot be written costs no request
+    // (opening a FIFO waits here for its reader).
+    let output = output.create()?;
     let client = UsageClient::connect(conn.options).await?;
     let subscription = match conn.subscription {
         Some(s) => s,
@@ -79,8 +87,7 @@ pub async fn run(target: Target, args: PullArgs, verbose: u8) -> Result<(), Fail
     let pages: BoxStream<'static, Result<Page, Error>> =
         if sequential { client.pages(query) } else { client.pages_split(query, plan) };
 
-    let writer = RecordWriter::open(args.format, args.output.as_deref())
-        .map_err(|e| Failure::bad_input(format!("cannot create the output file: {e}")))?;
+    let writer = RecordWriter::new(args.format, output);
     let progress = progress_bar(args.no_progress);
     drive(pages, writer, progress, args.max_records, sequential).await
 }
@@ -115,7 +122,7 @@ async fn drive(
             }
             Some(Ok(page)) => {
                 if let Err(e) = page.records.iter().try_for_each(|r| writer.write(r)) {
-                    break Some(Failure::internal(format!("cannot write the output: {e}")));
+                    break Some(Failure::from(writer.target().write_error(e)));
                 }
                 page_count += 1;
                 duplicates += page.duplicates.len();
@@ -130,28 +137,49 @@ async fn drive(
     progress.finish_and_clear();
 
     let written = writer.written();
+    let target = writer.target().clone();
     let elapsed = started.elapsed();
     match failure {
         None => {
-            let path = writer.finish().map_err(|e| Failure::internal(format!("cannot complete the output: {e}")))?;
-            let target = path.map(|p| format!(" to {}", p.display())).unwrap_or_default();
-            eprintln!("azs-usage: {written} records in {page_count} pages{target} ({})", rate(written, elapsed));
+            writer.finish()?;
+            let to = if target.kind() == OutputKind::Stdout { String::new() } else { format!(" to {target}") };
+            eprintln!(
+                "azs-usage: {} records in {page_count} {}{to} ({})",
+                thousands(written),
+                if page_count == 1 { "page" } else { "pages" },
+                rate(written, elapsed)
+            );
             if duplicates > 0 {
                 eprintln!(
                     "azs-usage: warning: {duplicates} records repeated a (subscription, meter, resource, start, end) key seen earlier; kept as sent (run with -v for the keys)"
                 );
             }
-            if let (Some(_), Some(token)) = (max_records, resume.as_ref()) {
-                eprintln!("azs-usage: stopped at --max-records; continue with --continuation-token '{token}'");
+            // A pull that reached its last page is complete, limit or not: nothing to continue.
+            if let (Some(max), Some(token)) = (max_records, resume.as_ref()) {
+                eprintln!(
+                    "azs-usage: {} records: the limit of {} was reached {}; continue with --continuation-token '{token}'",
+                    thousands(written),
+                    thousands(max),
+                    where_limit_reached(written, max, page_count)
+                );
             }
             Ok(())
         }
         Some(mut failure) => {
-            let partial = writer.abandon().ok().flatten();
-            if let Some(p) = partial {
-                failure
-                    .message
-                    .push_str(&format!("\n{written} records fetched before the failure are in {}", p.display()));
+            match writer.abandon() {
+                Ok(Some(partial)) => failure.message.push_str(&format!(
+                    "\n{} records fetched before the failure are in {}",
+                    thousands(written),
+                    partial.display()
+                )),
+                Ok(None) if written > 0 => failure.message.push_str(&format!(
+                    "\n{} records fetched before the failure were written to {target}",
+                    thousands(written)
+                )),
+                Ok(None) => {}
+                // After a write failure, failing to end the output again says nothing new.
+                Err(e) if failure.code != ExitCode::Internal => failure.message.push_str(&format!("\n{e}")),
+                Err(_) => {}
             }
             // Only a pull that got somewhere, or that may succeed when rerun, has a place to resume.
             let worth_resuming = written > 0 || matches!(failure.code, ExitCode::Service | ExitCode::Interrupted);
@@ -169,6 +197,29 @@ async fn drive(
             Err(failure)
         }
     }
+}
+
+/// Where --max-records stopped the pull: pages are kept whole, so usually past the limit.
+fn where_limit_reached(written: u64, max: u64, pages: u64) -> String {
+    match (written == max, pages) {
+        (true, 1) => "at the end of the first page".to_string(),
+        (true, n) => format!("at the end of page {n}"),
+        (false, 1) => "within the first page".to_string(),
+        (false, n) => format!("within page {n}"),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The latest reported end the service accepts: the current hour (Hourly) or today 00:00Z (Daily).

@@ -3,8 +3,8 @@
 //! continuation token or an unknown api-version), says on stderr what was wrong, writes nothing
 //! (no `-o` target, no `.tmp`, no `.partial`), and ends normally (no panic).
 //!
-//! Cases (counted for the README): 39 in the table of `every_bad_input_exits_cleanly_naming_the_problem`,
-//! plus a 10-year Hourly range bounded by --max-records and non-ASCII tags through CSV = 41 CLI cases.
+//! Cases (counted for the README): 41 in the table of `every_bad_input_exits_cleanly_naming_the_problem`,
+//! plus a 10-year Hourly range bounded by --max-records and non-ASCII tags through CSV = 43 CLI cases.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -59,13 +59,13 @@ fn b64(bytes: &[u8]) -> String {
     out
 }
 
-/// Asserts the run wrote nothing at `out` (nor its temporary or partial siblings).
+/// Asserts the run wrote nothing at `out`, nor a temporary (`.<name>.tmp-…`) or partial sibling.
 fn assert_nothing_written(out: &Path, case: &str) {
-    for suffix in ["", ".tmp", ".partial"] {
-        let mut name = out.file_name().expect("name").to_os_string();
-        name.push(suffix);
-        let p = out.with_file_name(name);
-        assert!(!p.exists(), "{case}: {} was left behind", p.display());
+    let name = out.file_name().expect("name").to_string_lossy().to_string();
+    for entry in std::fs::read_dir(out.parent().expect("folder")).expect("folder") {
+        let found = entry.expect("entry").file_name().to_string_lossy().to_string();
+        let hidden = format!(".{name}");
+        assert!(!found.starts_with(&name) && !found.starts_with(&hidden), "{case}: {found} was left behind");
     }
 }
 
@@ -96,9 +96,12 @@ fn every_bad_input_exits_cleanly_naming_the_problem() {
     };
     let truncated = token[..token.len() / 2].to_string();
     let wrong_dir = dir.path().join("no-such-dir").join("out.csv").to_string_lossy().to_string();
+    let a_folder = dir.path().join("a-folder");
+    std::fs::create_dir(&a_folder).expect("folder");
+    let a_folder = a_folder.to_string_lossy().to_string();
 
     // (subcommand, arguments, exit code, text stderr must contain). `@E` = --emulator READY,
-    // `@W` = --start/--end of the test window with Hourly. (39 cases)
+    // `@W` = --start/--end of the test window with Hourly. (41 cases)
     let cases: Vec<(&str, Vec<String>, i32, &str)> = vec![
         // times
         ("subscriber-usage", s(&["--start", "2026-13-01", "@E"]), 2, "--start"),
@@ -177,8 +180,9 @@ fn every_bad_input_exits_cleanly_naming_the_problem() {
             "subscriber-usage",
             vec!["--emulator".into(), ready.clone(), "-o".into(), wrong_dir.clone()],
             2,
-            "cannot create the output file",
+            "does not exist",
         ),
+        ("subscriber-usage", vec!["--emulator".into(), ready.clone(), "-o".into(), a_folder.clone()], 2, "is a folder"),
         // flags
         ("usage", s(&["--as-tenant", "nobody", "@E"]), 2, "no tenant 'nobody'"),
         ("usage", s(&["--as-tenant", "contoso"]), 2, "--emulator"),
@@ -202,10 +206,11 @@ fn every_bad_input_exits_cleanly_naming_the_problem() {
         ("usage", s(&["--endpoint", "not a url", "--token", "t", "--subscription", &sub]), 2, "not a URL"),
         ("usage", s(&["--endpoint", "ftp://127.0.0.1/", "--token", "t", "--subscription", &sub]), 2, "http(s)"),
         ("subscriber-usage", s(&["--concurrency", "0", "@E"]), 2, "--concurrency"),
+        ("subscriber-usage", s(&["--max-records", "0", "@E"]), 2, "--max-records"),
         ("subscriber-usage", s(&["--format", "xml", "@E"]), 2, "xml"),
         ("subscriber-usage", s(&["@W", "--api-version", "1999-01-01", "@E"]), 2, "NoRegisteredProviderFound"),
     ];
-    assert_eq!(cases.len(), 39);
+    assert_eq!(cases.len(), 41);
     for (cmd, args, code, needle) in &cases {
         let mut full: Vec<String> = Vec::new();
         for a in args {

@@ -18,10 +18,25 @@ pub struct Emulator {
     _dir: tempfile::TempDir,
 }
 
+/// Every test that runs an emulator checks, as it ends, that `/dev/null` survived the pulls it
+/// made (a CLI that renames its output onto the target once turned it into a regular file).
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !std::thread::panicking() {
+            assert_dev_null_intact();
+        }
+    }
+}
+
+/// Panics unless `/dev/null` is still a character device.
+pub fn assert_dev_null_intact() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let meta = std::fs::symlink_metadata("/dev/null").expect("/dev/null exists");
+        assert!(meta.file_type().is_char_device(), "/dev/null is no longer a character device: {meta:?}");
     }
 }
 
