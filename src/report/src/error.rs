@@ -47,6 +47,16 @@ impl Error {
         Error::new(Reason::OutputPathInvalid, format!("cannot write {}: {why}", path.display()))
     }
 
+    /// An output path cannot be written to (`OutputPathInvalid`), as the message says.
+    pub fn output_path_invalid_text(message: impl Into<String>) -> Error {
+        Error::new(Reason::OutputPathInvalid, message)
+    }
+
+    /// Writing an output failed (`OutputWriteFailed`), as the message says.
+    pub fn output_write_failed_text(message: impl Into<String>) -> Error {
+        Error::new(Reason::OutputWriteFailed, message)
+    }
+
     /// Writing `path` failed (`OutputWriteFailed`).
     pub fn output_write_failed(path: &Path, cause: std::io::Error) -> Error {
         Error::new(Reason::OutputWriteFailed, format!("writing {} failed: {cause}", path.display())).with_source(cause)

@@ -1,9 +1,9 @@
-//! Writing the pages: the report file and the statements folder. A file appears under its final
-//! name only when complete (a temporary file beside it, renamed); a device or FIFO is written
-//! directly. (To be replaced by the core's `output_file` module when it lands.)
+//! Writing the pages: the report file and the statements folder, through the core's output rules.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use azs_usage_core::output_file::OutputTarget;
 
 use crate::browser::Browser;
 use crate::error::{Error, Result};
@@ -20,53 +20,23 @@ pub struct WrittenStatement {
     pub pdf: Option<PathBuf>,
 }
 
-/// Checks that `path` can be an output file: not a directory, and its folder exists.
-pub(crate) fn check_output_path(path: &Path) -> Result<()> {
-    if path.as_os_str().is_empty() {
-        return Err(Error::output_path_invalid(path, "the path is empty"));
-    }
-    if path.is_dir() {
-        return Err(Error::output_path_invalid(path, "it is a directory: name a file, e.g. report.html"));
-    }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !parent.is_dir() {
-        return Err(Error::output_path_invalid(
-            path,
-            &format!("the folder {} does not exist: create it first", parent.display()),
-        ));
-    }
-    Ok(())
+/// Writes `bytes` to `path` by the core's output rules (`azs_usage_core::output_file`): complete
+/// or not at all under the final name; devices and FIFOs written directly; links followed.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let target = resolve(path)?;
+    let failed = |e: azs_usage_core::Error| Error::output_write_failed_text(e.message.clone()).with_source(e);
+    let mut file = target.create().map_err(failed)?;
+    file.write_all(bytes).map_err(|e| failed(target.write_error(e)))?;
+    file.commit().map_err(failed)
 }
 
-/// Writes `bytes` to `path` completely or not at all.
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    check_output_path(path)?;
-    // A symlink is followed, so the link keeps pointing at the new content.
-    let target = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-        _ => path.to_path_buf(),
-    };
-    if let Ok(m) = std::fs::metadata(&target)
-        && !m.is_file()
-    {
-        // A device or FIFO: no temporary file, no rename.
-        let mut f =
-            std::fs::OpenOptions::new().write(true).open(&target).map_err(|e| Error::output_write_failed(path, e))?;
-        return f.write_all(bytes).map_err(|e| Error::output_write_failed(path, e));
-    }
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(|e| Error::output_write_failed(path, e))?;
-    tmp.write_all(bytes).and_then(|()| tmp.flush()).map_err(|e| Error::output_write_failed(path, e))?;
-    if let Ok(m) = std::fs::metadata(&target) {
-        let _ = std::fs::set_permissions(tmp.path(), m.permissions());
-    }
-    tmp.persist(&target).map_err(|e| Error::output_write_failed(path, e.error))?;
-    Ok(())
+/// Checks `path` as an output file before anything is rendered or written.
+pub fn check_output(path: &Path) -> Result<()> {
+    resolve(path).map(|_| ())
+}
+
+fn resolve(path: &Path) -> Result<OutputTarget> {
+    OutputTarget::resolve(path).map_err(|e| Error::output_path_invalid_text(e.message.clone()).with_source(e))
 }
 
 /// Writes the report page to `path`.

@@ -32,7 +32,7 @@ use rust_decimal::Decimal;
 
 pub use browser::Browser;
 pub use error::{Error, Reason, Result};
-pub use files::{WrittenStatement, write_report, write_statements};
+pub use files::{WrittenStatement, check_output, write_report, write_statements};
 pub use money::{Culture, apportion, apportion_to, minor_units};
 pub use period::Period;
 

@@ -173,3 +173,41 @@ fn statements_show_included_quantity_and_tiers() {
     assert!(html.contains("tiers from 0: 0.0104; from 100,000: 0.009"));
     assert!(html.contains("list price 0.0125"));
 }
+
+#[test]
+fn bad_output_paths_and_browsers_are_refused_clearly() {
+    use azs_usage_report::{Browser, write_report, write_statements};
+    let (rows, _) = normal_month();
+    let report = render(ReportInput::from_rows(rows), &options()).unwrap();
+    let dir = artifacts("bad-paths");
+    let err = write_report(&report, &dir).unwrap_err();
+    assert_eq!(err.reason(), Reason::OutputPathInvalid, "{err}");
+    let err = write_report(&report, &dir.join("missing/report.html")).unwrap_err();
+    assert_eq!(err.reason(), Reason::OutputPathInvalid, "{err}");
+    assert!(err.message().contains("missing"), "{err}");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let err = write_statements(&report, &file, None).unwrap_err();
+    assert_eq!(err.reason(), Reason::OutputPathInvalid, "{err}");
+    let err = write_statements(&report, &dir.join("missing/statements"), None).unwrap_err();
+    assert_eq!(err.reason(), Reason::OutputPathInvalid, "{err}");
+    let err = Browser::find(Some(&dir.join("no-such-browser"))).unwrap_err();
+    assert_eq!(err.reason(), Reason::BrowserUnavailable, "{err}");
+    assert!(err.message().contains("--browser"), "{err}");
+    // A "browser" that is not one: printing fails with a clear error, and no PDF is left behind.
+    let fake = dir.join("fake-browser");
+    std::fs::write(&fake, "#!/bin/sh\necho 'not a browser' >&2\nexit 3\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let browser = Browser::find(Some(&fake)).unwrap().unwrap();
+        let err = write_statements(&report, &dir.join("statements"), Some(&browser)).unwrap_err();
+        assert_eq!(err.reason(), Reason::BrowserUnavailable, "{err}");
+        assert!(err.message().contains("not a browser"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(dir.join("statements")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.iter().all(|n| n.to_string_lossy().ends_with(".html")), "{left:?}");
+    }
+    // Nothing was written by the refused calls.
+    assert!(!dir.join("missing").exists());
+}
