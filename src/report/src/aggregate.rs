@@ -3,7 +3,11 @@
 //! category, tag value and resource. Memory grows with those keys, never with the row count.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+// hashbrown: `entry_ref` looks up by `&str` and allocates the key only on a miss, and its
+// foldhash is several times faster than std's SipHash on these short keys (the per-row path).
+use hashbrown::HashMap;
 
 use azs_usage_core::{MeterCatalog, UsageRecord};
 use azs_usage_pricing::FocusRow;
@@ -68,7 +72,7 @@ pub(crate) struct Tenant {
     pub(crate) tenant_id: String,
     pub(crate) owners: BTreeSet<String>,
     pub(crate) costs: Costs,
-    pub(crate) subscriptions: BTreeMap<String, Subscription>,
+    pub(crate) subscriptions: HashMap<String, Subscription>,
 }
 
 impl Tenant {
@@ -84,7 +88,7 @@ impl Tenant {
         if !self.tenant_id.is_empty() {
             return self.tenant_id.clone();
         }
-        match self.subscriptions.iter().next() {
+        match self.subscriptions.iter().min_by(|a, b| a.0.cmp(b.0)) {
             Some((_, sub)) if !sub.name.is_empty() => format!("subscription {}", sub.name),
             Some((id, _)) => format!("subscription {id}"),
             None => UNKNOWN.to_string(),
@@ -234,16 +238,12 @@ impl Aggregate {
         if !row.x_owner.is_empty() && !tenant.owners.contains(row.x_owner.as_str()) {
             tenant.owners.insert(row.x_owner.clone());
         }
-        if !tenant.subscriptions.contains_key(row.sub_account_id.as_str()) {
-            let sub = Subscription {
-                name: row.sub_account_name.clone(),
-                owner: row.x_owner.clone(),
-                offer: row.x_offer_name.clone(),
-                ..Subscription::default()
-            };
-            tenant.subscriptions.insert(row.sub_account_id.clone(), sub);
-        }
-        let sub = tenant.subscriptions.get_mut(row.sub_account_id.as_str()).expect("inserted above");
+        let sub = slot(&mut tenant.subscriptions, &row.sub_account_id, || Subscription {
+            name: row.sub_account_name.clone(),
+            owner: row.x_owner.clone(),
+            offer: row.x_offer_name.clone(),
+            ..Subscription::default()
+        });
         sub.costs.add(row);
         self.key.clear();
         self.key.push_str(&row.sku_id);
@@ -266,7 +266,7 @@ impl Aggregate {
         line.costs.add(row);
 
         // Cost by service category per day.
-        let category = match self.service_categories.iter().position(|c| *c == row.service_category) {
+        let category = match self.service_categories.iter().rposition(|c| *c == row.service_category) {
             Some(i) => i,
             None => {
                 self.service_categories.push(row.service_category.clone());
@@ -392,13 +392,10 @@ impl Aggregate {
     }
 }
 
-/// The entry for `key`, made by `make` when missing; looks up by `&str`, so a hit allocates
+/// The entry for `key`, made by `make` when missing: one lookup by `&str`, and a hit allocates
 /// nothing (the per-row path).
 fn slot<'m, V>(map: &'m mut HashMap<String, V>, key: &str, make: impl FnOnce() -> V) -> &'m mut V {
-    if !map.contains_key(key) {
-        map.insert(key.to_string(), make());
-    }
-    map.get_mut(key).expect("inserted above")
+    map.entry_ref(key).or_insert_with(make)
 }
 
 /// The tenant a row belongs to: its directory tenant id, or its subscription when the directory

@@ -616,7 +616,8 @@ pub(crate) fn render_statements(
     let mut names = std::collections::HashSet::new();
     let mut out = Vec::new();
     for t in rank_tenants(agg, places) {
-        let subs: Vec<_> = t.tenant.subscriptions.iter().collect();
+        let mut subs: Vec<_> = t.tenant.subscriptions.iter().collect();
+        subs.sort_by(|a, b| a.1.name.cmp(&b.1.name).then_with(|| a.0.cmp(b.0)));
         let sub_shown =
             apportion_to(&subs.iter().map(|(_, s)| s.costs.billed).collect::<Vec<_>>(), t.billed_shown, places);
         let subscriptions: Vec<_> = subs
