@@ -4,9 +4,9 @@
 //! The row is typed (decimals, UTC instants, a tag map) so that CSV and Parquet writers, the
 //! database and the report format it once each, in the spec's formats.
 
+use azs_usage_core::StringMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use azs_usage_core::StringMap;
 
 /// Column names in file order: the 21 mandatory columns, the conditional and recommended ones a
 /// stamp's usage supports, then the `x_` extras. Append new columns at the end; never rename or
@@ -64,13 +64,15 @@ pub const FOCUS_COLUMNS: [&str; 47] = [
     "x_OfferName",
 ];
 
-/// One FOCUS row. Field order follows [`FOCUS_COLUMNS`]; `None` is a null cell.
+/// One FOCUS row. Field order follows [`FOCUS_COLUMNS`]; `None` is a null cell, and so is an empty
+/// string: the writers write it as null (FOCUS forbids empty strings standing for null), the
+/// readers give it back as an empty string.
 ///
 /// Invariants the cost engine guarantees (and the conformance tests check):
 /// `ListCost == ListUnitPrice * PricingQuantity`, `ContractedCost == ContractedUnitPrice *
 /// PricingQuantity`, `PricingQuantity == ConsumedQuantity / block size`, `BilledCost ==
 /// EffectiveCost` (no commitment discounts on a stamp), every unit price `>= 0`, instants UTC.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FocusRow {
     /// The cost after included quantity and tiers, in `billing_currency`.
     pub billed_cost: Decimal,
