@@ -1,5 +1,5 @@
 //! `azs-usage`: pull Azure Stack Hub usage through the tenant or provider API into CSV/JSON,
-//! list the meter catalog, or run the local emulator. Thin: parsing lives in `args`, the work in
+//! list the meter catalog, run the local emulator, or turn FOCUS cost rows into the chargeback report. Thin: parsing lives in `args`, the work in
 //! the core and emulator crates, and the exit code in `exit`.
 
 mod args;
@@ -9,6 +9,7 @@ mod exit;
 mod meters;
 mod output;
 mod pull;
+mod report;
 
 use clap::Parser;
 
@@ -34,6 +35,7 @@ fn main() {
             Command::SubscriberUsage(a) => pull::run(pull::Target::Provider, a, cli.verbose).await,
             Command::Meters(a) => meters::run(a),
             Command::Emulator(a) => emulator::run(a).await,
+            Command::Report(a) => report::run(a),
         }
     });
     if let Err(failure) = result {

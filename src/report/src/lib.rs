@@ -117,6 +117,9 @@ pub struct Summary {
     pub currency: String,
     /// Sum of `BilledCost`.
     pub billed: Decimal,
+    /// The billed total as shown: rounded to the currency's minor units (the statements' shown
+    /// totals add up to it).
+    pub billed_shown: Decimal,
     /// Sum of `ListCost`.
     pub list: Decimal,
     /// Sum of `ContractedCost`.

@@ -202,6 +202,7 @@ pub(crate) fn render_report(
         period,
         currency,
         billed: agg.totals.billed,
+        billed_shown: page.billed_shown,
         list: agg.totals.list,
         contracted: agg.totals.contracted,
         rows: agg.totals.rows,
@@ -289,7 +290,7 @@ impl Page<'_> {
         let Page { agg, culture, f, places, cur, .. } = self;
         let places = *places;
         let subscriptions: usize = agg.tenants.values().map(|t| t.subscriptions.len()).sum();
-            let list_shown = apportion_to(
+        let list_shown = apportion_to(
             &tenants.iter().map(|t| t.tenant.costs.list).collect::<Vec<_>>(),
             round(agg.totals.list, places),
             places,
@@ -454,7 +455,8 @@ impl Page<'_> {
         if let Some(untagged) = agg.tag_values.get_key_value(UNTAGGED) {
             tag_groups.push(untagged);
         }
-        let tag_shown = apportion_to(&tag_groups.iter().map(|(_, c)| c.billed).collect::<Vec<_>>(), billed_shown, places);
+        let tag_shown =
+            apportion_to(&tag_groups.iter().map(|(_, c)| c.billed).collect::<Vec<_>>(), billed_shown, places);
         let tag_rows: Vec<_> = tag_groups
             .iter()
             .zip(&tag_shown)
@@ -510,7 +512,10 @@ impl Page<'_> {
     }
 
     /// The top resources (rows and a note) and the data-quality section.
-    fn resources_and_quality(&self, tenants: &[RankedTenant<'_>]) -> ((Vec<minijinja::Value>, String), minijinja::Value) {
+    fn resources_and_quality(
+        &self,
+        tenants: &[RankedTenant<'_>],
+    ) -> ((Vec<minijinja::Value>, String), minijinja::Value) {
         let Page { agg, options, culture, f, .. } = self;
         let unpriced = agg.unpriced_records();
         let all_records = agg.totals.rows + unpriced;
@@ -569,7 +574,8 @@ impl Page<'_> {
                 String::new()
             }
         );
-        let untagged_rows: Vec<_> = untagged.iter().take(options.top_resources).enumerate().map(resource_view).collect();
+        let untagged_rows: Vec<_> =
+            untagged.iter().take(options.top_resources).enumerate().map(resource_view).collect();
         let mut unknown: BTreeMap<String, (String, String, u64, Decimal, u64)> = BTreeMap::new();
         for m in agg.unknown_meters.values() {
             let key = m.meter_id.trim().to_ascii_lowercase().replace(['-', '{', '}'], "");
@@ -667,20 +673,20 @@ pub(crate) fn render_statements(
     Ok(out)
 }
 
-/// What the price applied says about included quantity, tiers and blocks (FOCUS `SkuPriceDetails`,
-/// a JSON object written by the pricing engine; unknown keys are ignored, so newer details still
-/// show what they can).
+/// What the price applied says about included quantity, tiers, blocks and scope (FOCUS
+/// `SkuPriceDetails`, the JSON object the pricing engine writes: `x_IncludedQuantity`,
+/// `x_BlockSize`, `x_Tiers` as `start:price;...`, `x_Scope`; keys are matched without the `x_`
+/// prefix and ignoring case, tiers may also be an array, and unknown keys are ignored).
 fn price_details(line: &Line, culture: &Culture) -> String {
     let map = match serde_json::from_str::<serde_json::Value>(&line.price_details) {
         Ok(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };
-    let get = |names: &[&str]| {
-        map.iter().find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n))).map(|(_, v)| v.clone())
-    };
+    let key = |k: &str| k.strip_prefix("x_").unwrap_or(k).to_ascii_lowercase();
+    let get = |name: &str| map.iter().find(|(k, _)| key(k) == name).map(|(_, v)| v);
     let number = |v: &serde_json::Value| -> Option<Decimal> {
         match v {
-            serde_json::Value::String(s) => s.parse().ok(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
             serde_json::Value::Number(n) => n.to_string().parse().ok(),
             _ => None,
         }
@@ -689,34 +695,46 @@ fn price_details(line: &Line, culture: &Culture) -> String {
     if line.list_unit_price != line.contracted_unit_price {
         parts.push(format!("list price {}", culture.exact(line.list_unit_price)));
     }
-    if let Some(q) = get(&["IncludedQuantity", "included_quantity"]).as_ref().and_then(number)
+    if let Some(q) = get("includedquantity").and_then(number)
         && !q.is_zero()
     {
         parts.push(format!("{} {} included per month", culture.quantity(q, 4), line.consumed_unit));
     }
-    if let Some(b) = get(&["BlockSize", "block_size"]).as_ref().and_then(number)
+    if let Some(b) = get("blocksize").and_then(number)
         && b != Decimal::ONE
     {
         parts.push(format!("priced per {} {}", culture.quantity(b, 4), line.consumed_unit));
     }
-    if let Some(serde_json::Value::Array(tiers)) = get(&["Tiers", "tiers"])
-        && tiers.len() > 1
-    {
-        let tiers: Vec<String> = tiers
+    let tiers: Vec<(Decimal, Decimal)> = match get("tiers") {
+        Some(serde_json::Value::String(text)) => text
+            .split(';')
+            .filter_map(|t| t.split_once(':'))
+            .filter_map(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+            .collect(),
+        Some(serde_json::Value::Array(items)) => items
             .iter()
             .filter_map(|t| {
                 let t = t.as_object()?;
                 let field = |names: &[&str]| {
-                    t.iter().find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n))).and_then(|(_, v)| number(v))
+                    t.iter().find(|(k, _)| names.contains(&key(k).as_str())).and_then(|(_, v)| number(v))
                 };
-                let start = field(&["TierStart", "Start", "From"])?;
-                let price = field(&["UnitPrice", "Price"])?;
-                Some(format!("from {}: {}", culture.quantity(start, 4), culture.exact(price)))
+                Some((field(&["tierstart", "start", "from"])?, field(&["unitprice", "price"])?))
             })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if tiers.len() > 1 {
+        let tiers: Vec<String> = tiers
+            .iter()
+            .map(|(start, price)| format!("from {}: {}", culture.quantity(*start, 4), culture.exact(*price)))
             .collect();
-        if !tiers.is_empty() {
-            parts.push(format!("tiers {}", tiers.join("; ")));
-        }
+        parts.push(format!("tiers {}", tiers.join("; ")));
+    }
+    if let Some(serde_json::Value::String(scope)) = get("scope")
+        && !scope.is_empty()
+        && scope != "*"
+    {
+        parts.push(format!("price for {}", scope.replacen(':', " ", 1)));
     }
     parts.join(" · ")
 }

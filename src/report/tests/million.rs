@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use azs_usage_report::{Period, ReportBuilder, ReportOptions, write_report, write_statements};
 use chrono::{TimeZone, Utc};
+use common::artifacts;
 use common::browser::{chromium, run_check};
 use common::million::{Million, PRICED, UNPRICED};
-use common::artifacts;
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -37,7 +37,10 @@ fn a_million_records_make_a_small_report_with_exact_figures() {
     assert!(failure.is_none(), "{failure:?}");
     million.each_unpriced(|record| builder.add_unpriced(record));
     let report = builder.finish().unwrap();
-    eprintln!("generated and rendered 1,000,000 records in {:.1?} (debug build; see the benchmark for release)", started.elapsed());
+    eprintln!(
+        "generated and rendered 1,000,000 records in {:.1?} (debug build; see the benchmark for release)",
+        started.elapsed()
+    );
 
     let facts = million.facts();
     assert_eq!(report.summary.rows as usize, PRICED);

@@ -163,7 +163,8 @@ fn statements_show_included_quantity_and_tiers() {
     let t = tenants();
     let r = &resources()[5];
     let mut a = row(&t, r, &SQL_DB, at(3, 0), 1, 1);
-    a.sku_price_details = r#"{"BlockSize":"1000","IncludedQuantity":"500","Tiers":[{"TierStart":"0","UnitPrice":"0.0104"},{"TierStart":"100000","UnitPrice":"0.0090"}],"Scope":"offer:silver"}"#.into();
+    // As the pricing engine writes it (ratecard.rs details_json).
+    a.sku_price_details = r#"{"x_Scope":"offer:silver","x_BlockSize":"1000","x_IncludedQuantity":"500","x_Tiers":"0:0.0104;100000:0.0090"}"#.into();
     let mut builder = ReportBuilder::new(options());
     builder.add_row(&a).unwrap();
     let report = builder.finish().unwrap();
@@ -172,6 +173,7 @@ fn statements_show_included_quantity_and_tiers() {
     assert!(html.contains("priced per 1,000 MB*hours"));
     assert!(html.contains("tiers from 0: 0.0104; from 100,000: 0.009"));
     assert!(html.contains("list price 0.0125"));
+    assert!(html.contains("price for offer silver"));
 }
 
 #[test]

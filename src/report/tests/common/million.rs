@@ -13,7 +13,9 @@ use chrono::{Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::{APP_SERVICE, BASE_VM, BLOB, BLOB_TX, KEY_VAULT, MeterSpec, ResourceSpec, SQL_DB, STATIC_IP, TenantSpec, WINDOWS_VM};
+use super::{
+    APP_SERVICE, BASE_VM, BLOB, BLOB_TX, KEY_VAULT, MeterSpec, ResourceSpec, SQL_DB, STATIC_IP, TenantSpec, WINDOWS_VM,
+};
 
 pub const PRICED: usize = 990_000;
 pub const UNPRICED: usize = 10_000;
@@ -89,7 +91,8 @@ impl Million {
                 tags: Vec::new(),
             };
             for m in kind {
-                let mut template = super::row(&tenants, &spec, m, Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(), 1, 0);
+                let mut template =
+                    super::row(&tenants, &spec, m, Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(), 1, 0);
                 template.tags = StringMap(tag.iter().map(|v| ("CostCenter".to_string(), v.clone())).collect());
                 streams.push(Stream {
                     template,
@@ -212,7 +215,8 @@ impl Million {
             unpriced_quantity += *q;
             unpriced_count += n;
         }
-        let map = |m: &BTreeMap<String, Decimal>| -> Value { m.iter().map(|(k, v)| (k.clone(), json!(s(*v)))).collect() };
+        let map =
+            |m: &BTreeMap<String, Decimal>| -> Value { m.iter().map(|(k, v)| (k.clone(), json!(s(*v)))).collect() };
         json!({
             "currency": "USD",
             "rows": total.rows,

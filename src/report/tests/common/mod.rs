@@ -49,7 +49,7 @@ pub struct MeterSpec {
 }
 
 pub const BASE_VM: MeterSpec = MeterSpec {
-    id: "fab6eb84-500b-4a09-a8ca-7358f8baeaa5",
+    id: "fab6eb84-500b-4a09-a8ca-7358f8bbaea5",
     name: "Base VM Size Hours",
     meter_category: "Compute",
     service_category: "Compute",
@@ -339,7 +339,10 @@ pub fn row(t: &[TenantSpec], r: &ResourceSpec, m: &MeterSpec, start: DateTime<Ut
         service_subcategory: m.meter_category.into(),
         sku_id: m.id.into(),
         sku_meter: m.name.into(),
-        sku_price_details: format!(r#"{{"BlockSize":"{}","IncludedQuantity":"0","Scope":"*"}}"#, m.block),
+        sku_price_details: format!(
+            r#"{{"x_Scope":"*","x_BlockSize":"{}","x_IncludedQuantity":"0","x_Tiers":"0:{}"}}"#,
+            m.block, m.price
+        ),
         sku_price_id: format!("{}:*:2026-01-01:0", m.id),
         sub_account_id: sub_id.into(),
         sub_account_name: sub_name.into(),
