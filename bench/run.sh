@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark harness (issue 4). See bench/README.md. Entry point: scripts/bench.sh.
 #
-#   scripts/bench.sh [--quick] [--records N] [--baseline-records M] [--skip-build] [--only a,b,c,d,e]
+#   scripts/bench.sh [--quick] [--records N] [--baseline-records M] [--skip-build] [--only a,b,c,d,f]
 #
 # Seeds (once) an emulator database with N hourly records over 30 days, starts the emulator
 # (release build), and times on the same reported window (Hourly, covering every record):
@@ -9,7 +9,7 @@
 #   (b) Get-SubscriberUsageAggregate | Export-Csv in pwsh with the module (-ThrottleLimit 1 and 4)
 #   (c) the baseline admin script (bench/baseline.ps1), on a documented subset when N is large
 #   (d) the transfer floor: the same pages fetched with curl and discarded (bench/floor.sh)
-#   (e) the chargeback report from a million usage records (bench/report.sh; no emulator needed)
+#   (f) the chargeback report from a million usage records (bench/report.sh; no emulator needed)
 # Each run is checked for the expected record count; a wrong count is flagged in the table and the
 # harness exits 1 at the end.
 # Prints a markdown table and writes it to bench/results/latest.md (and records-N.md).
@@ -24,7 +24,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 POWERSHELL_TELEMETRY_OPTOUT
 records=1000000
 baseline_records=""
 build=1
-only="a,b,c,d,e"
+only="a,b,c,d,f"
 days=30
 page_size=1000
 while [[ $# -gt 0 ]]; do
@@ -339,7 +339,7 @@ md="$work/table.md"
   echo "Command: \`scripts/bench.sh$( (( records == 100000 )) && echo " --quick")$( (( records != 100000 && records != 1000000 )) && echo " --records $records")\`. Peak RSS: GNU time %M (max resident set of the process tree's largest process). Emulator CPU: its utime+stime during the run."
 } >"$md"
 
-if want e; then
+if want f; then
   # The report bench stands alone (its million records are generated in memory); its table follows.
   report_args=()
   (( build )) || report_args+=(--skip-build)

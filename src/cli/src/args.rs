@@ -247,8 +247,11 @@ pub struct ReportArgs {
     pub statements: Option<PathBuf>,
     /// The browser that prints the statements to PDF (default: /usr/bin/chromium, or chromium, chrome or msedge found
     /// on the PATH or in their usual folders; AZS_USAGE_BROWSER).
-    #[arg(long, value_name = "PATH", requires = "statements")]
+    #[arg(long, value_name = "PATH", requires = "statements", conflicts_with = "no_pdf")]
     pub browser: Option<PathBuf>,
+    /// Write the statements as HTML only, even when a browser is found.
+    #[arg(long, requires = "statements")]
+    pub no_pdf: bool,
     /// The provider named on statements. Default: the rows' InvoiceIssuerName.
     #[arg(long)]
     pub provider_name: Option<String>,

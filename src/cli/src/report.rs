@@ -51,8 +51,8 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
     };
     check_output(&args.output).map_err(failure)?;
     let browser = match &args.statements {
-        Some(_) => Browser::find(args.browser.as_deref()).map_err(failure)?,
-        None => None,
+        Some(_) if !args.no_pdf => Browser::find(args.browser.as_deref()).map_err(failure)?,
+        _ => None,
     };
     let mut catalog = MeterCatalog::builtin();
     if let Some(file) = &args.meters_file {
@@ -103,9 +103,10 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
             "{}: {} statements{}",
             dir.display(),
             written.len(),
-            match &browser {
-                Some(_) => format!(", {pdfs} PDF"),
-                None => " (HTML only: no Chromium, Chrome or Edge found; name one with --browser)".to_string(),
+            match (&browser, args.no_pdf) {
+                (Some(_), _) => format!(", {pdfs} PDF"),
+                (None, true) => " (HTML only)".to_string(),
+                (None, false) => " (HTML only: no Chromium, Chrome or Edge found; name one with --browser)".to_string(),
             }
         );
     }

@@ -1,7 +1,7 @@
 //! One bounded test of the large case: a million usage records (990,000 cost rows, 10,000
 //! unpriced) make a report under 5 MB whose figures equal the generator's own tally, checked in
 //! headless Chromium like the other cases. The 10-second goal is measured in release mode by the
-//! benchmark (`scripts/bench.sh`, step e), not here.
+//! benchmark (`scripts/bench.sh`, step f), not here.
 
 mod common;
 
