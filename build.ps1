@@ -31,12 +31,15 @@ function Invoke-Setup {
     & (Join-Path $PSScriptRoot 'scripts/dotnet-tools.ps1')
     foreach ($tool in 'python3', 'node', 'npm') {
         if (-not (Get-Command $tool -ErrorAction SilentlyContinue) -and -not ($tool -eq 'python3' -and (Get-Command python -ErrorAction SilentlyContinue))) {
-            throw "$tool not found: the pricing tests need Python 3 and Node.js (npm)"
+            throw "$tool not found: the pricing and report tests need Python 3 and Node.js (npm)"
         }
     }
-    # DuckDB for the FOCUS conformance test (tests/focus), from npm at the locked version.
-    if (-not (Test-Path (Join-Path $PSScriptRoot 'tests/focus/node_modules/@duckdb/node-api'))) {
-        Push-Location (Join-Path $PSScriptRoot 'tests/focus')
+    # npm packages at their locked versions: DuckDB for the FOCUS conformance test (tests/focus), and Playwright,
+    # which drives a Chromium, Chrome or Edge for the report's browser tests (tests/report; AZS_USAGE_TEST_BROWSER
+    # names the browser when it is not at /usr/bin/chromium).
+    foreach ($suite in @(@('tests/focus', 'node_modules/@duckdb/node-api'), @('tests/report', 'node_modules/playwright-core/package.json'))) {
+        if (Test-Path (Join-Path $PSScriptRoot $suite[0] $suite[1])) { continue }
+        Push-Location (Join-Path $PSScriptRoot $suite[0])
         try { npm ci --no-audit --no-fund | Out-Null; if ($LASTEXITCODE) { throw "npm ci failed ($LASTEXITCODE)" } } finally { Pop-Location }
     }
 }

@@ -24,6 +24,8 @@ setup() {
   command -v python3 >/dev/null || need+=(python3)
   # The store's tests start a throwaway PostgreSQL cluster (tests/rust/pg.rs); they need the server binaries.
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || need+=(postgresql)
+  # The report's browser tests: headless Chromium, driven by Playwright from Node.js.
+  [[ -x /usr/bin/chromium ]] || command -v chromium >/dev/null || need+=(chromium)
   command -v node >/dev/null || need+=(nodejs)
   command -v npm >/dev/null || need+=(npm)
   if ((${#need[@]})); then
@@ -44,6 +46,11 @@ setup() {
   if [[ ! -d tests/focus/node_modules/@duckdb/node-api ]]; then
     log "npm ci (tests/focus: DuckDB for the FOCUS conformance test)"
     (cd tests/focus && npm ci --no-audit --no-fund >/dev/null)
+  fi
+  # playwright-core, pinned by tests/report/package-lock.json.
+  if [[ ! -f tests/report/node_modules/playwright-core/package.json ]]; then
+    log "npm ci (tests/report)"
+    (cd tests/report && npm ci --no-audit --no-fund >/dev/null)
   fi
 }
 

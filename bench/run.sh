@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark harness (issue 4). See bench/README.md. Entry point: scripts/bench.sh.
 #
-#   scripts/bench.sh [--quick] [--records N] [--baseline-records M] [--skip-build] [--only a,b,c,d,e]
+#   scripts/bench.sh [--quick] [--records N] [--baseline-records M] [--skip-build] [--only a,b,c,d,e,f,g]
 #
 # Seeds (once) an emulator database with N hourly records over 30 days, starts the emulator
 # (release build), and times on the same reported window (Hourly, covering every record):
@@ -12,6 +12,7 @@
 #   (e) azs-usage sync of the same window into SQLite and into PostgreSQL (a throwaway cluster, bench/pg.sh)
 #   (f) pricing: the (a) pull's CSV priced with docs/samples/ratecard.csv into FOCUS Parquet and CSV
 #       (azs-usage price), compared with the pull's wall time
+#   (g) the chargeback report from a million usage records (bench/report.sh; no emulator needed)
 # Each run is checked for the expected record count; a wrong count is flagged in the table and the
 # harness exits 1 at the end.
 # Prints a markdown table and writes it to bench/results/latest.md (and records-N.md).
@@ -26,7 +27,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 POWERSHELL_TELEMETRY_OPTOUT
 records=1000000
 baseline_records=""
 build=1
-only="a,b,c,d,e"
+only="a,b,c,d,e,f,g"
 days=30
 page_size=1000
 while [[ $# -gt 0 ]]; do
@@ -245,13 +246,13 @@ usage_csv="$work/usage-$records.csv"
 if want a; then
   for c in 1 4 8; do
     # The sequential pull's CSV is kept: the pricing runs (f) read it.
-    keep=""; if [[ $c == 1 ]] && want e; then keep=1; fi
+    keep=""; if [[ $c == 1 ]] && want f; then keep=1; fi
     KEEP_OUTPUT=$keep run "cli-c$c" "$expected" csv "$work/out-cli-c$c.csv" -- "$cli" subscriber-usage --emulator "$ready" \
       --start "$start" --end "$end" --granularity Hourly --concurrency "$c" --no-progress --output "$work/out-cli-c$c.csv"
     if [[ -n $keep ]]; then mv "$work/out-cli-c1.csv" "$usage_csv"; fi
   done
 fi
-if want e; then
+if want f; then
   if [[ ! -f $usage_csv ]]; then
     log "pulling $usage_csv for the pricing runs (not timed)"
     "$cli" subscriber-usage --emulator "$ready" --start "$start" --end "$end" --granularity Hourly --concurrency 1 \
@@ -407,6 +408,17 @@ md="$work/table.md"
   echo "Versions: $(rustc --version 2>/dev/null | cut -d' ' -f1-2), $( [[ -n $pwsh ]] && echo "PowerShell $("$pwsh" -NoProfile -NonInteractive -Command '$PSVersionTable.PSVersion.ToString()' 2>/dev/null)," ) $(command -v dotnet >/dev/null && echo ".NET SDK $(dotnet --version 2>/dev/null),") $(curl --version | head -1 | cut -d' ' -f1-2), azs-usage $("$cli" --version | awk '{print $2}') ($(cd "$root" && git rev-parse --short HEAD 2>/dev/null))."
   echo "Command: \`scripts/bench.sh$( (( records == 100000 )) && echo " --quick")$( (( records != 100000 && records != 1000000 )) && echo " --records $records")\`. Peak RSS: GNU time %M (max resident set of the process tree's largest process). Emulator CPU: its utime+stime during the run."
 } >"$md"
+
+if want g; then
+  # The report bench stands alone (its million records are generated in memory); its table follows.
+  report_args=()
+  (( build )) || report_args+=(--skip-build)
+  if "$bench/report.sh" "${report_args[@]}" >"$work/report-table.md"; then
+    { echo; cat "$work/report-table.md"; } >>"$md"
+  else
+    wrong+=("report: bench/report.sh failed")
+  fi
+fi
 
 cp "$md" "$results/records-$records.md"
 cp "$md" "$results/latest.md"

@@ -47,6 +47,8 @@ pub enum Command {
     Db(DbCommand),
     /// Export a table of the database as files partitioned by month (DIR/<table>/YYYY/MM/...).
     Export(ExportArgs),
+    /// The chargeback report (one self-contained HTML file) and per-tenant statements, from FOCUS cost rows.
+    Report(ReportArgs),
     /// Print a shell completion script (e.g. `azs-usage completions bash > /etc/bash_completion.d/azs-usage`).
     Completions(CompletionsArgs),
 }
@@ -485,4 +487,56 @@ pub struct EmulatorArgs {
     /// Write a JSON file with endpoints, subscriptions and sample credentials once ready.
     #[arg(long)]
     pub ready_file: Option<PathBuf>,
+}
+
+/// The chargeback report.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// FOCUS cost file (CSV or Parquet, as `price` writes it). Its unpriced usage is read from
+    /// <FILE>.unpriced.csv when that file exists (or from --unpriced).
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Usage records that had no price (the record schema's CSV or NDJSON), for the unpriced share and the data-quality
+    /// section. Default: <input>.unpriced.csv when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub unpriced: Option<PathBuf>,
+    /// Calendar month to report (UTC), YYYY-MM. Default: every row of the input.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub month: Option<String>,
+    /// Start of the period (inclusive), ISO 8601 or a date; rows are kept by their charge period start.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// End of the period (exclusive).
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// Tag key for the "cost by tag" section, matched ignoring case (e.g. CostCenter); rows without it are (untagged).
+    #[arg(long, value_name = "KEY")]
+    pub tag: Option<String>,
+    /// How numbers are written: en-US (default), en-GB, de-DE, de-CH, fr-FR, es-ES, it-IT, nl-NL, pt-BR, sv-SE, ja-JP,
+    /// invariant, ... (a bare language such as de picks its main culture).
+    #[arg(long)]
+    pub culture: Option<String>,
+    /// Also write one statement per tenant into this folder (created when missing): HTML, and PDF when a Chromium,
+    /// Chrome or Edge is found (or named with --browser).
+    #[arg(long, value_name = "DIR")]
+    pub statements: Option<PathBuf>,
+    /// The browser that prints the statements to PDF (default: /usr/bin/chromium, or chromium, chrome or msedge found
+    /// on the PATH or in their usual folders; AZS_USAGE_BROWSER).
+    #[arg(long, value_name = "PATH", requires = "statements", conflicts_with = "no_pdf")]
+    pub browser: Option<PathBuf>,
+    /// Write the statements as HTML only, even when a browser is found.
+    #[arg(long, requires = "statements")]
+    pub no_pdf: bool,
+    /// The provider named on statements. Default: the rows' InvoiceIssuerName.
+    #[arg(long)]
+    pub provider_name: Option<String>,
+    /// The report's title.
+    #[arg(long, default_value = "Chargeback report")]
+    pub title: String,
+    /// Add or override meters of the catalog (JSON or CSV), so that they are not listed as unknown.
+    #[arg(long)]
+    pub meters_file: Option<PathBuf>,
+    /// The report file (HTML). Written to a temporary file beside it and renamed when complete.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
 }

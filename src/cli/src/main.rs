@@ -1,7 +1,7 @@
 //! `azs-usage`: pull Azure Stack Hub usage through the tenant or provider API into CSV/JSON,
-//! list the meter catalog, run the local emulator, sync usage into a database and export it.
-//! Thin: parsing lives in `args`, the work in the core, store and emulator crates, and the exit
-//! code in `exit`.
+//! list the meter catalog, run the local emulator, sync usage into a database and export it, and turn FOCUS
+//! cost rows into the chargeback report. Thin: parsing lives in `args`, the work in the core, pricing, store,
+//! report and emulator crates, and the exit code in `exit`.
 
 mod args;
 mod completions;
@@ -13,6 +13,7 @@ mod meters;
 mod output;
 mod price;
 mod pull;
+mod report;
 mod subscriptions;
 mod sync;
 
@@ -48,6 +49,7 @@ fn main() {
             Command::Db(args::DbCommand::Migrate(a)) => database::migrate(a).await,
             Command::Export(a) => database::export(a).await,
             Command::Completions(a) => completions::run(a),
+            Command::Report(a) => report::run(a),
         }
     });
     if let Err(failure) = result {
