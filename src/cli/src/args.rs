@@ -30,7 +30,7 @@ pub enum Command {
     /// state (Microsoft.Subscriptions.Admin). The CSV is the --directory file that costs are computed with.
     Subscriptions(SubscriptionsArgs),
     /// Price usage with a rate card into a FOCUS 1.2 cost file (CSV or Parquet); unpriced usage
-    /// goes to <output>.unpriced.csv.
+    /// goes to OUTPUT.unpriced.csv.
     Price(PriceArgs),
     /// Price usage with a rate card and summarise the costs by subscription, tenant, offer,
     /// resource group, resource, meter, category, location or tag, per day or month.
@@ -45,7 +45,7 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
-    /// Export a table of the database as files partitioned by month (DIR/<table>/YYYY/MM/...).
+    /// Export a table of the database as files partitioned by month (DIR/TABLE/YYYY/MM/...).
     Export(ExportArgs),
     /// The chargeback report (one self-contained HTML file) and per-tenant statements, from FOCUS cost rows.
     Report(ReportArgs),
@@ -370,11 +370,11 @@ pub struct PriceArgs {
     #[arg(long, value_enum)]
     pub format: Option<FocusFileFormat>,
     /// The FOCUS file. A regular file is written beside it and renamed into place when complete;
-    /// a device or FIFO is written directly. The unpriced side file is <output>.unpriced.csv.
+    /// a device or FIFO is written directly. The unpriced side file is OUTPUT.unpriced.csv.
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
     /// Where usage without an effective price goes (the record schema's CSV). Default:
-    /// <output>.unpriced.csv; required for unpriced usage when --output is - or a device.
+    /// OUTPUT.unpriced.csv; required for unpriced usage when --output is - or a device.
     #[arg(long, value_name = "FILE")]
     pub unpriced_output: Option<PathBuf>,
     /// FOCUS BillingAccountId (default: the directory's provider subscription).
@@ -493,11 +493,11 @@ pub struct EmulatorArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// FOCUS cost file (CSV or Parquet, as `price` writes it). Its unpriced usage is read from
-    /// <FILE>.unpriced.csv when that file exists (or from --unpriced).
+    /// FILE.unpriced.csv when that file exists (or from --unpriced).
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
     /// Usage records that had no price (the record schema's CSV or NDJSON), for the unpriced share and the data-quality
-    /// section. Default: <input>.unpriced.csv when it exists.
+    /// section. Default: INPUT.unpriced.csv when it exists.
     #[arg(long, value_name = "FILE")]
     pub unpriced: Option<PathBuf>,
     /// Calendar month to report (UTC), YYYY-MM. Default: every row of the input.
