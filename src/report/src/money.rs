@@ -122,7 +122,7 @@ impl Culture {
     fn push_grouped(&self, out: &mut String, digits: &str) {
         let len = digits.len();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (len - i) % 3 == 0 {
+            if i > 0 && (len - i).is_multiple_of(3) {
                 out.push_str(self.group);
             }
             out.push(c);

@@ -226,26 +226,26 @@ impl Page<'_> {
             Figure {
                 key: "billed",
                 label: "Billed cost",
-                shown: culture.money(billed_shown, &currency),
+                shown: culture.money(billed_shown, currency),
                 exact: plain(agg.totals.billed),
                 note: String::new(),
             },
             Figure {
                 key: "list",
                 label: "List cost",
-                shown: culture.money(round(agg.totals.list, places), &currency),
+                shown: culture.money(round(agg.totals.list, places), currency),
                 exact: plain(agg.totals.list),
                 note: String::new(),
             },
             Figure {
                 key: "contracted",
                 label: "Contracted cost",
-                shown: culture.money(round(agg.totals.contracted, places), &currency),
+                shown: culture.money(round(agg.totals.contracted, places), currency),
                 exact: plain(agg.totals.contracted),
                 note: if agg.totals.list > agg.totals.contracted {
                     format!(
                         "{} below list",
-                        culture.money(round(agg.totals.list - agg.totals.contracted, places), &currency)
+                        culture.money(round(agg.totals.list - agg.totals.contracted, places), currency)
                     )
                 } else {
                     String::new()
@@ -371,7 +371,7 @@ impl Page<'_> {
             "chart-daily",
             &format!("Billed cost per day by service category{cur}"),
             &format!("Billed cost{cur}"),
-            &days,
+            days,
             &series,
             culture,
         )?;
@@ -417,7 +417,7 @@ impl Page<'_> {
                 &format!("chart-usage-{n}"),
                 &format!("{category} ({unit})"),
                 unit,
-                &days,
+                days,
                 &values,
                 n,
                 culture,

@@ -81,7 +81,7 @@ impl Million {
         'outer: loop {
             let tenant = r % TENANTS;
             let (kind, provider_type) = kinds[(r / TENANTS) % kinds.len()];
-            let tag = (r % 5 != 0).then(|| format!("CC-{:02}", r % 25));
+            let tag = (!r.is_multiple_of(5)).then(|| format!("CC-{:02}", r % 25));
             let spec = ResourceSpec {
                 tenant,
                 subscription: (r / TENANTS) % 2,
