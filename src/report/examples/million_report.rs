@@ -1,4 +1,4 @@
-//! The report's speed and size at a million usage records (the benchmark's step f):
+//! The report's speed and size at a million usage records (the benchmark's step g):
 //!
 //! ```text
 //! cargo run --release -p azs-usage-report --example million_report -- [OUT.html]
@@ -13,7 +13,6 @@
 //! `azs-usage report --input FILE` end to end.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::time::Instant;
