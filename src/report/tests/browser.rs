@@ -34,7 +34,7 @@ fn render_case(
         ..ReportOptions::default()
     };
     let report =
-        render(ReportInput::from_rows(rows.to_vec()).with_unpriced(unpriced.to_vec().into_iter().map(Ok)), &options)
+        render(ReportInput::from_rows(rows.to_vec()).with_unpriced(unpriced.iter().cloned().map(Ok)), &options)
             .unwrap();
     let html = dir.join("report.html");
     write_report(&report, &html).unwrap();
