@@ -213,5 +213,5 @@ fn the_tenant_directory_crosses_as_text_and_a_tenant_is_refused() {
 
     // Not connected: an error, not a panic.
     let idle = ok(Session::create());
-    assert_eq!(directory(&idle, "").error[0].code, "NotConnected");
+    assert_eq!(directory(&idle, "").error[0].reason, ErrorReason::NotConnected);
 }
