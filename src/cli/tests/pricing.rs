@@ -476,7 +476,7 @@ fn focus_to_standard_output_needs_a_named_side_file_for_unpriced_usage() {
         .arg("--input")
         .arg(&usage)
         .assert()
-        .code(2)
+        .code(6)
         .stdout("")
         .stderr(predicate::str::contains("--unpriced-output").and(predicate::str::contains(EVENT_HUBS)));
     let side = work.path().join("unpriced.csv");
