@@ -101,6 +101,28 @@ Describe 'Sync-UsageAggregate into SQLite' {
         $verbose | Should -Not -Match ([regex]::Escape($script:Emu.Admin.ClientSecret))
     }
 
+    It 'Write-Progress shows the windows done of those planned and the records written' {
+        $db = Join-Path $script:Work 'progress.db'
+        Set-Faults 'delay=100'
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("`$ProgressPreference = 'Continue'; Import-Module '$($script:ModuleManifest)'; `$args[0] | Connect-AzsUsage | Out-Null; Sync-UsageAggregate -Database 'sqlite:$db' -Stamp lab -ChunkHours 2 -Since '$($script:Since.ToString('o'))' -Until '$($script:Until.ToString('o'))'").AddArgument($script:Emu)
+            $out = $ps.Invoke()
+            $progress = @($ps.Streams.Progress)
+        } finally {
+            Set-Faults ''
+            $ps.Dispose()
+        }
+        $out[-1].RecordsInserted | Should -Be $script:Expected
+        $progress.Count | Should -BeGreaterThan 1
+        $progress[0].Activity | Should -BeExactly 'Sync-UsageAggregate'
+        $ops = @($progress | Where-Object { $_.CurrentOperation -match '^\d+/3 window\(s\), \d+ record\(s\)$' })
+        $ops.Count | Should -BeGreaterThan 0
+        $completed = @($progress | Where-Object { $_.RecordType -eq 'Completed' })
+        $completed.Count | Should -Be 1
+        $completed[0].CurrentOperation | Should -BeExactly "3/3 window(s), $($script:Expected) record(s)"
+    }
+
     It 'a PostgreSQL password from PGPASSWORD appears neither in -Verbose nor in the error' {
         $secret = 'Pg-Secret-' + (Get-Random)
         $env:PGPASSWORD = $secret

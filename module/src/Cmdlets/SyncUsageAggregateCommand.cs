@@ -145,10 +145,11 @@ public sealed class SyncUsageAggregateCommand : PSCmdlet, IDisposable
 
     private void Follow(SyncRun run, string stamp)
     {
-        var progress = new ProgressRecord(Math.Abs("Sync-UsageAggregate".GetHashCode() % 100000), "Sync-UsageAggregate", $"stamp '{stamp}'");
+        // A new record per write: hosts and Streams.Progress keep each one as written.
+        int activityId = Math.Abs("Sync-UsageAggregate".GetHashCode() % 100000);
+        ProgressRecord? last = null;
         var sinceProgress = Stopwatch.StartNew();
         var sinceStop = new Stopwatch();
-        bool shown = false;
         while (true)
         {
             SyncProgressDto p;
@@ -160,21 +161,25 @@ public sealed class SyncUsageAggregateCommand : PSCmdlet, IDisposable
                 foreach (var e in p.events) WriteVerbose(e.message);
                 if (p.done == 0 && sinceProgress.ElapsedMilliseconds >= 250 && p.status.Length > 0)
                 {
-                    progress.StatusDescription = p.status;
-                    progress.CurrentOperation = $"{p.windows_done}/{p.windows_total} window(s), {p.records} record(s)";
-                    progress.PercentComplete = p.windows_total > 0 ? (int)Math.Min(100, p.windows_done * 100 / p.windows_total) : -1;
-                    WriteProgress(progress);
-                    shown = true;
+                    last = new ProgressRecord(activityId, "Sync-UsageAggregate", p.status)
+                    {
+                        CurrentOperation = $"{p.windows_done}/{p.windows_total} window(s), {p.records} record(s)",
+                        PercentComplete = p.windows_total > 0 ? (int)Math.Min(100, p.windows_done * 100 / p.windows_total) : -1,
+                    };
+                    WriteProgress(last);
                     sinceProgress.Restart();
                 }
             }
             else if (!sinceStop.IsRunning) sinceStop.Start();
             if (p.done != 0)
             {
-                if (shown && !stopping)
+                if (last != null && !stopping)
                 {
-                    progress.RecordType = ProgressRecordType.Completed;
-                    WriteProgress(progress);
+                    WriteProgress(new ProgressRecord(activityId, "Sync-UsageAggregate", last.StatusDescription)
+                    {
+                        CurrentOperation = $"{p.windows_done}/{p.windows_total} window(s), {p.records} record(s)",
+                        RecordType = ProgressRecordType.Completed,
+                    });
                 }
                 Finish(p, stopping, stamp);
                 return;

@@ -285,7 +285,7 @@ impl SyncRun {
             session.runtime.get().spawn(async move {
                 let outcome = match run_sync(client, dto, &shared, cancel).await {
                     Ok(summary) => Outcome::Ran(Box::new(summary)),
-                    Err(e) => Outcome::Failed(e),
+                    Err(e) => Outcome::Failed(*e),
                 };
                 finish(&shared, outcome);
             });
@@ -370,8 +370,8 @@ fn store_error(e: &azs_usage_store::Error) -> ErrorDto {
     }
 }
 
-fn invalid(reason: Reason, message: String) -> ErrorDto {
-    error_of(reason, message)
+fn invalid(reason: Reason, message: String) -> Box<ErrorDto> {
+    Box::new(error_of(reason, message))
 }
 
 /// Checks the request, opens the database and runs the sync; what the CLI's `sync` does.
@@ -380,20 +380,20 @@ async fn run_sync(
     dto: SyncRequestDto,
     shared: &Arc<Shared>,
     cancel: CancellationToken,
-) -> Result<SyncSummaryDto, ErrorDto> {
+) -> Result<SyncSummaryDto, Box<ErrorDto>> {
     let password = opt(&dto.database_password);
     let url = DatabaseUrl::parse_with_env(&dto.database, |name| {
         if name == "PGPASSWORD" { password.clone() } else { std::env::var(name).ok() }
     })
-    .map_err(|e| store_error(&e))?
+    .map_err(|e| Box::new(store_error(&e)))?
     .with_ca_file(opt(&dto.database_ca_file).map(PathBuf::from));
-    let time = |text: &str, parameter: &str| -> Result<Option<chrono::DateTime<Utc>>, ErrorDto> {
+    let time = |text: &str, parameter: &str| -> Result<Option<chrono::DateTime<Utc>>, Box<ErrorDto>> {
         opt(text)
             .map(|t| {
                 parse_time(&t).map_err(|e| {
                     let mut dto = error(&e);
                     dto.message = format!("-{parameter}: {}", dto.message);
-                    dto
+                    Box::new(dto)
                 })
             })
             .transpose()
@@ -410,7 +410,7 @@ async fn run_sync(
     };
     let granularity = match opt(&dto.granularity) {
         None => Granularity::Hourly,
-        Some(g) => g.parse::<Granularity>().map_err(|e| error(&e))?,
+        Some(g) => g.parse::<Granularity>().map_err(|e| Box::new(error(&e)))?,
     };
     let stamp = opt(&dto.stamp).unwrap_or_default();
     azs_usage_store::check_stamp_name(&stamp)
@@ -421,7 +421,7 @@ async fn run_sync(
             let card_options = RateCardOptions { meter_map: opt(&dto.meter_map).map(PathBuf::from) };
             let (costs, card_warnings) =
                 RateCardCosts::load(PathBuf::from(path).as_path(), &card_options, FocusOptions::default())
-                    .map_err(|e| store_error(&e))?;
+                    .map_err(|e| Box::new(store_error(&e)))?;
             warnings.extend(card_warnings.into_iter().map(|w| w.message));
             Some(Arc::new(costs) as Arc<dyn CostModel>)
         }
@@ -437,7 +437,7 @@ async fn run_sync(
     request.show_details = dto.show_details != 0;
     request.reconnect_for =
         Duration::from_secs(u64::from(if dto.reconnect_seconds == 0 { 60 } else { dto.reconnect_seconds }));
-    request.validate(Utc::now()).map_err(|e| store_error(&e))?;
+    request.validate(Utc::now()).map_err(|e| Box::new(store_error(&e)))?;
 
     let hook: EventHook = {
         let shared = Arc::clone(shared);
@@ -445,11 +445,13 @@ async fn run_sync(
     };
     shared.update(|s| s.status = format!("opening {url}"));
     let store = tokio::select! {
-        _ = cancel.cancelled() => return Err(error_of(Reason::OperationCancelled, "The sync was cancelled before it began.")),
-        store = Store::open(&url) => store.map_err(|e| store_error(&e))?,
+        _ = cancel.cancelled() => {
+            return Err(invalid(Reason::OperationCancelled, "The sync was cancelled before it began.".to_string()));
+        }
+        store = Store::open(&url) => store.map_err(|e| Box::new(store_error(&e)))?,
     };
     let options = SyncOptions { events: Some(hook), cancel, now: None };
-    let summary = store.sync(request, options).await.map_err(|e| store_error(&e))?;
+    let summary = store.sync(request, options).await.map_err(|e| Box::new(store_error(&e)))?;
     let mut dto = summary_dto(&summary);
     dto.database = url.to_string();
     warnings.append(&mut dto.warnings);

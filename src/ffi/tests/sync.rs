@@ -182,7 +182,8 @@ fn a_sync_stores_what_the_emulator_holds_and_a_rerun_adds_nothing() {
     let session = connect(&info);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("usage.db");
-    let until = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(1);
+    // Complete hours, on the 4-hour chunk grid: three windows.
+    let until = (Utc::now() - TimeDelta::hours(1)).duration_trunc(TimeDelta::hours(4)).unwrap();
     let since = until - TimeDelta::hours(12);
     let dto = SyncRequestDto {
         since: since.to_rfc3339(),
