@@ -18,6 +18,7 @@
         'Get-UsageSubscription'
         'Start-AzsUsageEmulator'
         'Stop-AzsUsageEmulator'
+        'Sync-UsageAggregate'
     )
     AliasesToExport      = @(
         'Get-UsageAggregates'
@@ -47,6 +48,8 @@ Unreleased
   * A service error code containing "Time" or "Token" is no longer guessed to be InvalidTimeRange or
     InvalidContinuationToken: only the documented codes and InvalidProperty's property are mapped.
 - -Verbose shows an error's causes ("Caused by: ..."); they are also the exception's InnerException chain.
+- New cmdlet Sync-UsageAggregate: the hourly billing sync into SQLite or PostgreSQL (azs-usage sync), with
+  Write-Progress, -Verbose and Ctrl+C that rolls the window in progress back; returns the run's summary.
 - New cmdlet Get-UsageSubscription: the provider's tenant directory (owner, directory tenant, offer, state).
 - New alias Get-AzsSubscriberUsage (the Azs.Commerce.Admin name) for Get-SubscriberUsageAggregate.
 - The record table shows Quantity rounded to fit its column; the Quantity property stays exact.

@@ -130,9 +130,15 @@ fn killed_at_every_point_then_rerun_holds_every_record_once() {
     for engine in engines() {
         let db = TestDb::new(engine, "cli_killed");
         let mut kills = 0;
-        for point in
-            ["run-started", "window-begun", "window-page", "window-before-commit", "window-committed", "window-page:3"]
-        {
+        for point in [
+            "run-started",
+            "directory-written",
+            "window-begun",
+            "window-page",
+            "window-before-commit",
+            "window-committed",
+            "window-page:3",
+        ] {
             let (child, _) = sync_frozen_at(&emu, &db, &r, point);
             kill(child);
             kills += 1;
@@ -164,7 +170,11 @@ fn killed_at_every_point_then_rerun_holds_every_record_once() {
         let statuses = rt.block_on(db.rows("SELECT status FROM sync_runs ORDER BY run_id"));
         assert_eq!(statuses.last().and_then(|r| r[0].clone()).as_deref(), Some("succeeded"));
         assert!(statuses.iter().all(|r| r[0].as_deref() != Some("running")), "{statuses:?}");
-        assert!(statuses.iter().filter(|r| r[0].as_deref() == Some("interrupted")).count() >= 6, "{statuses:?}");
+        assert!(statuses.iter().filter(|r| r[0].as_deref() == Some("interrupted")).count() >= 7, "{statuses:?}");
+        // The directory, refreshed by every run (one killed inside its transaction), once per subscription.
+        let directory = rt.block_on(db.count("SELECT count(*) FROM subscriptions"));
+        let distinct = rt.block_on(db.count("SELECT count(DISTINCT subscription_id) FROM subscriptions"));
+        assert!(directory > 3 && directory == distinct, "{engine:?}: {directory} directory rows, {distinct} distinct");
         // And a second complete run adds nothing.
         let mut resync = StdCommand::new(BIN);
         resync

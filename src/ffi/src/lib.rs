@@ -23,11 +23,13 @@ mod dto;
 mod events;
 mod exports;
 mod session;
+mod sync;
 
 pub use cursor::Cursor;
 pub use dto::*;
 pub use exports::*;
 pub use session::Session;
+pub use sync::{SyncProgressDto, SyncRequestDto, SyncRun, SyncScopeDto, SyncSummaryDto};
 
 /// The native library's file stem (`azs_usage_native.dll`, `libazs_usage_native.so`, ...).
 pub const NATIVE_LIB: &str = "azs_usage_native";
@@ -96,5 +98,6 @@ pub fn inventory() -> RustInventory {
         .register(function!(azs_meters))
         .register(service!(Session))
         .register(service!(Cursor))
+        .register(service!(SyncRun))
         .validate()
 }

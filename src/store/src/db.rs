@@ -149,6 +149,7 @@ impl Store {
             costs: Vec::new(),
             failures: Vec::new(),
             warnings: Vec::new(),
+            directory_rows: 0,
         };
         let mut conns = Vec::new();
         for (conn, out) in results {
@@ -157,6 +158,7 @@ impl Store {
             summary.costs.extend(out.costs);
             summary.failures.extend(out.failures);
             summary.warnings.extend(out.warnings);
+            summary.directory_rows += out.directory_rows;
         }
         summary.status =
             if ctx.cancel.is_cancelled() || summary.failures.iter().any(|e| e.reason() == Reason::OperationCancelled) {

@@ -2,14 +2,11 @@
 
 use azs_usage_core::{TenantSubscription, UsageClient};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
-/// The stamp's tenant subscriptions, or `None` when this build has no directory client yet.
-// The admin directory client (`UsageClient::tenant_subscriptions`) is being added to the core on
-// the `directory` branch; until it lands the stored directory is kept as it is.
-pub(crate) async fn fetch(
-    _client: &UsageClient,
-    _provider_subscription: &str,
-) -> Result<Option<Vec<TenantSubscription>>> {
-    Ok(None)
+/// The stamp's tenant subscriptions (deleted ones included), read from the provider's
+/// `Microsoft.Subscriptions.Admin` API. A tenant identity or endpoint gets an error here
+/// (`PermissionDenied` for a 403); the run turns it into a warning and keeps the stored directory.
+pub(crate) async fn fetch(client: &UsageClient, provider_subscription: &str) -> Result<Vec<TenantSubscription>> {
+    client.tenant_subscriptions(provider_subscription).await.map_err(|e| Error::from_client(&e))
 }

@@ -1,9 +1,8 @@
 //! `azs-usage export`: a month of a table as files for data lakes, partitioned
-//! `DIR/<table>/YYYY/MM/<table>-YYYY-MM.<ext>`. Each file is written beside its final name and
-//! renamed into place when complete, so a re-export replaces a month as a whole.
+//! `DIR/<table>/YYYY/MM/<table>-YYYY-MM.<ext>`. Each file goes through the core's output rules
+//! (`OutputTarget`): written beside its final name and renamed into place when complete, so a
+//! re-export replaces a month as a whole and nothing half-written appears under a final name.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,7 +10,7 @@ use arrow_array::builder::{Decimal128Builder, StringBuilder, TimestampMicrosecon
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use azs_usage_core::record::{format_decimal, format_instant};
-use azs_usage_core::{FIELD_NAMES, UsageRecord};
+use azs_usage_core::{FIELD_NAMES, OutputTarget, UsageRecord};
 use chrono::{DateTime, TimeZone, Utc};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -254,73 +253,53 @@ impl Store {
     }
 }
 
-/// A temporary sibling that becomes `path` when complete.
-fn temp_sibling(path: &Path) -> PathBuf {
-    let mut name = std::ffi::OsString::from(".");
-    name.push(path.file_name().unwrap_or_default());
-    name.push(format!(".{}.tmp", std::process::id()));
-    path.with_file_name(name)
-}
-
+/// Writes one month's file through the core's output rules (`azs_usage_core::OutputTarget`): a
+/// temporary file beside `path`, renamed onto it only when complete, so a failed or interrupted
+/// export never leaves a half-written file under the final name (the previous one stays).
 fn write_usage_file(path: &Path, format: ExportFormat, mut rx: mpsc::Receiver<Vec<StoredUsage>>) -> Result<(u64, u64)> {
-    let temp = temp_sibling(path);
-    let result = (|| -> Result<(u64, u64)> {
-        let file = File::create(&temp)
-            .map_err(|e| Error::output_write_failed(format!("cannot create {}: {e}", temp.display())))?;
-        let write_err =
-            |e: &dyn std::fmt::Display| Error::output_write_failed(format!("writing {}: {e}", path.display()));
-        let (mut rows, mut rounded) = (0u64, 0u64);
-        match format {
-            ExportFormat::Csv => {
-                let mut csv = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, file));
-                csv.write_record(FIELD_NAMES.iter().chain(USAGE_EXTRA_COLUMNS.iter())).map_err(|e| write_err(&e))?;
-                while let Some(batch) = rx.blocking_recv() {
-                    for u in &batch {
-                        let mut fields = u.record.text_fields().to_vec();
-                        fields.extend([
-                            u.stamp.clone(),
-                            u.provider_subscription_id.clone(),
-                            u.granularity.clone(),
-                            format_instant(&u.reported_start),
-                            format_instant(&u.reported_end),
-                            format_instant(&u.ingested_at),
-                        ]);
-                        csv.write_record(&fields).map_err(|e| write_err(&e))?;
-                        rows += 1;
-                    }
+    let target = OutputTarget::resolve(path).map_err(|e| Error::from_client(&e))?;
+    let out = target.create().map_err(|e| Error::from_client(&e))?;
+    let write_err = |e: &dyn std::fmt::Display| Error::output_write_failed(format!("writing {}: {e}", path.display()));
+    let (mut rows, mut rounded) = (0u64, 0u64);
+    // Dropping `out` (on any error below) removes the temporary file.
+    let out = match format {
+        ExportFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(out);
+            csv.write_record(FIELD_NAMES.iter().chain(USAGE_EXTRA_COLUMNS.iter())).map_err(|e| write_err(&e))?;
+            while let Some(batch) = rx.blocking_recv() {
+                for u in &batch {
+                    let mut fields = u.record.text_fields().to_vec();
+                    fields.extend([
+                        u.stamp.clone(),
+                        u.provider_subscription_id.clone(),
+                        u.granularity.clone(),
+                        format_instant(&u.reported_start),
+                        format_instant(&u.reported_end),
+                        format_instant(&u.ingested_at),
+                    ]);
+                    csv.write_record(&fields).map_err(|e| write_err(&e))?;
+                    rows += 1;
                 }
-                let inner = csv.into_inner().map_err(|e| write_err(&e))?;
-                let file = inner.into_inner().map_err(|e| write_err(&e))?;
-                file.sync_all().map_err(|e| write_err(&e))?;
             }
-            ExportFormat::Parquet => {
-                let schema = Arc::new(usage_schema());
-                let props = WriterProperties::builder()
-                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(|e| write_err(&e))?))
-                    .build();
-                let mut writer =
-                    ArrowWriter::try_new(BufWriter::with_capacity(1 << 16, file), schema.clone(), Some(props))
-                        .map_err(|e| write_err(&e))?;
-                while let Some(batch) = rx.blocking_recv() {
-                    let (record_batch, r) = usage_batch(&schema, &batch).map_err(|e| write_err(&e))?;
-                    rounded += r;
-                    rows += batch.len() as u64;
-                    writer.write(&record_batch).map_err(|e| write_err(&e))?;
-                }
-                let mut inner = writer.into_inner().map_err(|e| write_err(&e))?;
-                inner.flush().map_err(|e| write_err(&e))?;
-                let file = inner.into_inner().map_err(|e| write_err(&e))?;
-                file.sync_all().map_err(|e| write_err(&e))?;
-            }
+            csv.into_inner().map_err(|e| write_err(&e))?
         }
-        std::fs::rename(&temp, path)
-            .map_err(|e| Error::output_write_failed(format!("cannot move the export into {}: {e}", path.display())))?;
-        Ok((rows, rounded))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+        ExportFormat::Parquet => {
+            let schema = Arc::new(usage_schema());
+            let props = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(|e| write_err(&e))?))
+                .build();
+            let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(props)).map_err(|e| write_err(&e))?;
+            while let Some(batch) = rx.blocking_recv() {
+                let (record_batch, r) = usage_batch(&schema, &batch).map_err(|e| write_err(&e))?;
+                rounded += r;
+                rows += batch.len() as u64;
+                writer.write(&record_batch).map_err(|e| write_err(&e))?;
+            }
+            writer.into_inner().map_err(|e| write_err(&e))?
+        }
+    };
+    out.commit().map_err(|e| Error::from_client(&e))?;
+    Ok((rows, rounded))
 }
 
 /// The usage file's Parquet schema: strings, a decimal quantity, UTC timestamps.

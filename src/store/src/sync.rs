@@ -243,6 +243,9 @@ pub struct RunSummary {
     pub failures: Vec<Error>,
     /// Warnings (a directory that could not be refreshed).
     pub warnings: Vec<String>,
+    /// Tenant subscriptions stored by the directory refresh, over all stamps (0 when it was
+    /// skipped or failed).
+    pub directory_rows: u64,
 }
 
 impl RunSummary {
@@ -346,6 +349,7 @@ pub(crate) struct GroupOutcome {
     pub(crate) costs: Vec<CostMonth>,
     pub(crate) failures: Vec<Error>,
     pub(crate) warnings: Vec<String>,
+    pub(crate) directory_rows: u64,
 }
 
 /// Everything a stamp's task needs that is shared across stamps.
@@ -363,7 +367,13 @@ pub(crate) async fn run_group(
     targets: Vec<&StampTarget>,
     settings: &GroupSettings<'_>,
 ) -> (Conn, GroupOutcome) {
-    let mut out = GroupOutcome { scopes: Vec::new(), costs: Vec::new(), failures: Vec::new(), warnings: Vec::new() };
+    let mut out = GroupOutcome {
+        scopes: Vec::new(),
+        costs: Vec::new(),
+        failures: Vec::new(),
+        warnings: Vec::new(),
+        directory_rows: 0,
+    };
     let ctx = settings.ctx;
     let mut directory_done = false;
     for target in targets {
@@ -388,10 +398,15 @@ pub(crate) async fn run_group(
         }
         if settings.request.refresh_directory && !directory_done {
             directory_done = true;
-            if let Err(e) = refresh_directory(&mut conn, target, &stamp, &psub, ctx).await {
-                if e.reason() == Reason::OperationCancelled || e.is_transient() {
+            match refresh_directory(&mut conn, target, &stamp, &psub, ctx).await {
+                Ok(n) => out.directory_rows += n,
+                Err(e) if e.reason() == Reason::OperationCancelled || e.is_transient() => {
                     out.failures.push(e.context(format!("stamp '{stamp}' directory")));
-                } else {
+                }
+                // A tenant identity (403), a tenant endpoint or a directory the service cannot
+                // serve must not stop the usage sync: the stored directory is kept and the run
+                // history says why (docs/sync.md).
+                Err(e) => {
                     ctx.emit(SyncEvent::DirectoryFailed { stamp: stamp.clone(), message: e.message().to_string() });
                     out.warnings.push(format!("stamp '{stamp}': directory not refreshed: {}", e.message()));
                 }
@@ -446,13 +461,15 @@ async fn refresh_directory(
     stamp: &str,
     provider_subscription: &str,
     ctx: &RunContext,
-) -> Result<()> {
-    let rows = crate::directory::fetch(&target.client, provider_subscription).await?;
-    let Some(rows) = rows else { return Ok(()) };
+) -> Result<u64> {
+    let rows = tokio::select! {
+        _ = ctx.cancel.cancelled() => return Err(Error::cancelled()),
+        rows = crate::directory::fetch(&target.client, provider_subscription) => rows?,
+    };
     let n = rows.len();
     conn.replace_directory(stamp, rows).await?;
     ctx.emit(SyncEvent::DirectoryRefreshed { stamp: stamp.to_string(), subscriptions: n });
-    Ok(())
+    Ok(n as u64)
 }
 
 async fn sync_scope(

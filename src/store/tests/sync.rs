@@ -98,6 +98,8 @@ both_engines!(
     a_second_run_is_refused_while_the_first_holds_the_lock,
     two_stamps_sync_concurrently_into_one_database,
     a_newer_schema_is_refused_untouched,
+    the_directory_follows_the_emulator_and_is_never_duplicated,
+    a_directory_that_cannot_be_read_is_a_warning_not_a_failure,
 );
 
 async fn first_sync_holds_every_record_once(engine: Engine) {
@@ -346,6 +348,102 @@ async fn a_newer_schema_is_refused_untouched(engine: Engine) {
     assert_eq!(e.reason(), Reason::SchemaTooNew, "{e}");
     assert!(e.message().contains("999") && e.message().contains("upgrade"), "{e}");
     assert_eq!(db.fingerprint().await, before, "the database was left as it was");
+}
+
+/// The emulator's directory as the ready file lists it (the deleted subscription included), in the
+/// form the `subscriptions` table is compared in: (id lower case, name, owner, tenant, offer id,
+/// offer name, state, provider), sorted.
+fn emulator_directory(emu: &RunningEmulator) -> Vec<Vec<Option<String>>> {
+    let info = emu.info();
+    let mut rows: Vec<Vec<Option<String>>> = info
+        .tenants
+        .iter()
+        .flat_map(|t| {
+            t.subscriptions.iter().map(move |s| {
+                [
+                    s.subscription_id.to_lowercase(),
+                    s.display_name.clone(),
+                    s.owner.clone(),
+                    t.tenant_id.clone(),
+                    s.offer_id.clone(),
+                    s.offer_name.clone(),
+                    s.state.clone(),
+                    info.provider_subscription_id.clone(),
+                ]
+                .into_iter()
+                .map(Some)
+                .collect()
+            })
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+async fn stored_directory(db: &TestDb) -> Vec<Vec<Option<String>>> {
+    db.rows(
+        "SELECT subscription_id, display_name, owner, tenant_id, offer_id, offer_name, state, provider_subscription_id
+         FROM subscriptions WHERE stamp = 'lab' ORDER BY subscription_id",
+    )
+    .await
+}
+
+async fn the_directory_follows_the_emulator_and_is_never_duplicated(engine: Engine) {
+    let emu = emulator().await;
+    let db = TestDb::new(engine, "directory");
+    let store = open(&db).await;
+    let until = Some(since() + Duration::hours(12));
+    let s = store.sync(request(client(&emu, 8).await, incremental(until)), options()).await.expect("sync");
+    succeeded(&s);
+    let expected = emulator_directory(&emu);
+    assert!(expected.iter().any(|r| r[6].as_deref() == Some("Deleted")), "the emulator has a deleted subscription");
+    assert_eq!(s.directory_rows, expected.len() as u64);
+    assert_eq!(stored_directory(&db).await, expected, "the subscriptions table is the emulator's directory");
+    // Stale data in the table (a renamed row, a subscription the stamp no longer lists): the next
+    // run replaces the stamp's directory as a whole.
+    let stale = &expected[0][0].clone().unwrap();
+    db.rows(&format!(
+        "UPDATE subscriptions SET display_name = 'stale', state = 'Warned' WHERE subscription_id = '{stale}'"
+    ))
+    .await;
+    db.rows(
+        "INSERT INTO subscriptions (stamp, subscription_id, display_name, owner, tenant_id, offer_id, offer_name, state,
+         delegated_provider_subscription_id, provider_subscription_id, refreshed_at)
+         VALUES ('lab', '00000000-0000-0000-0000-00000000dead', 'gone', '', '', '', '', 'Enabled', '', '', '2026-01-01T00:00:00Z')",
+    )
+    .await;
+    let s = store.sync(request(client(&emu, 8).await, incremental(None)), options()).await.expect("second sync");
+    succeeded(&s);
+    assert_eq!(stored_directory(&db).await, expected, "updated, never duplicated");
+    assert_eq!(db.count("SELECT count(*) FROM subscriptions").await, expected.len() as i64);
+    // Usage of every tenant joins its directory row (the view's tenant is filled).
+    let untenanted = db.count("SELECT count(*) FROM usage_daily d LEFT JOIN subscriptions s ON s.subscription_id = d.subscription_id WHERE s.subscription_id IS NULL").await;
+    assert_eq!(untenanted, 0, "every usage subscription is in the directory");
+}
+
+async fn a_directory_that_cannot_be_read_is_a_warning_not_a_failure(engine: Engine) {
+    let emu = emulator().await;
+    let db = TestDb::new(engine, "directory_fails");
+    let store = open(&db).await;
+    // The first data request is the directory's (the provider subscription is given, so no
+    // lookup precedes it); without retries it fails once, and the usage that follows is served.
+    azs_usage_tests::set_faults(emu.info(), "500:next=1").await;
+    let mut r = request(client(&emu, 0).await, incremental(None));
+    r.targets[0].provider_subscription = Some(emu.info().provider_subscription_id.clone());
+    let s = store.sync(r, options()).await.expect("sync");
+    succeeded(&s);
+    assert_eq!(s.directory_rows, 0);
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    assert!(s.warnings[0].contains("directory not refreshed"), "{:?}", s.warnings);
+    assert!(s.inserted() > 0, "the usage was synced");
+    assert_eq!(db.count("SELECT count(*) FROM subscriptions").await, 0);
+    let runs = db.rows("SELECT status, errors FROM sync_runs").await;
+    assert_eq!(runs[0][0].as_deref(), Some("succeeded"));
+    assert!(
+        runs[0][1].as_deref().unwrap_or("").contains("directory not refreshed"),
+        "the run history says so: {runs:?}"
+    );
+    assert_exact(&emu, &db, now(), "usage despite the directory").await;
 }
 
 mod costs {
