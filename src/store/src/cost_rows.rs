@@ -207,16 +207,17 @@ impl Store {
         let Some(granularity) = scope.granularity else { return Ok(0) };
         let columns = sqlite::USAGE_COLUMNS.split(',').map(|c| format!("u.{}", c.trim())).collect::<Vec<_>>();
         let columns = columns.join(", ");
-        let priced = "SELECT 1 FROM focus_costs f WHERE f.stamp = u.stamp AND f.granularity = u.granularity
-            AND f.charge_period_start = u.usage_start_time AND f.sub_account_id = u.subscription_id
-            AND f.x_meter_id = u.meter_id AND f.resource_id = u.resource_uri";
         if let Some(db) = self.sqlite() {
+            // NOT IN over a row value: SQLite materialises the period's cost keys into a temporary
+            // index once (a correlated NOT EXISTS would scan the stamp's cost rows per record).
             let sql = format!(
                 "SELECT {columns} FROM usage_records u WHERE u.granularity = ?1 AND u.usage_start_time >= ?2
                  AND u.usage_start_time < ?3
                  AND NOT EXISTS (SELECT 1 FROM cost_dirty_months d WHERE d.stamp = u.stamp AND d.granularity = u.granularity
                      AND substr(d.month_start, 1, 7) = substr(u.usage_start_time, 1, 7))
-                 AND NOT EXISTS ({priced})
+                 AND (u.stamp, u.usage_start_time, u.subscription_id, u.meter_id, u.resource_uri) NOT IN (
+                     SELECT stamp, charge_period_start, sub_account_id, x_meter_id, resource_id FROM focus_costs
+                     WHERE granularity = ?1 AND charge_period_start >= ?2 AND charge_period_start < ?3)
                  ORDER BY u.usage_start_time, u.stamp, u.subscription_id, u.resource_uri, u.meter_id"
             );
             let (a, b) = text_bounds(&scope.query);
@@ -235,7 +236,9 @@ impl Store {
              AND u.usage_start_time < $3
              AND NOT EXISTS (SELECT 1 FROM cost_dirty_months d WHERE d.stamp = u.stamp AND d.granularity = u.granularity
                  AND d.month_start = date_trunc('month', u.usage_start_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
-             AND NOT EXISTS ({priced})
+             AND NOT EXISTS (SELECT 1 FROM focus_costs f WHERE f.stamp = u.stamp AND f.granularity = u.granularity
+                 AND f.charge_period_start = u.usage_start_time AND f.sub_account_id = u.subscription_id
+                 AND f.x_meter_id = u.meter_id AND f.resource_id = u.resource_uri)
              ORDER BY u.usage_start_time, u.stamp, u.subscription_id, u.resource_uri, u.meter_id"
         );
         let mut pg = pg.lock().await;
