@@ -22,11 +22,13 @@ mod cursor;
 mod dto;
 mod events;
 mod exports;
+mod report;
 mod session;
 
 pub use cursor::Cursor;
 pub use dto::*;
 pub use exports::*;
+pub use report::*;
 pub use session::Session;
 
 /// The native library's file stem (`azs_usage_native.dll`, `libazs_usage_native.so`, ...).
@@ -94,6 +96,7 @@ pub fn inventory() -> RustInventory {
         .register(function!(azs_debug_panic))
         .register(function!(azs_debug_errors))
         .register(function!(azs_meters))
+        .register(function!(azs_export_report))
         .register(service!(Session))
         .register(service!(Cursor))
         .validate()
