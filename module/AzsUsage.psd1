@@ -12,6 +12,7 @@
     FormatsToProcess     = @('AzsUsage.Format.ps1xml')
     CmdletsToExport      = @(
         'Connect-AzsUsage'
+        'Export-UsageReport'
         'Get-UsageAggregate'
         'Get-SubscriberUsageAggregate'
         'Get-UsageMeter'
@@ -47,6 +48,8 @@ Unreleased
   * A service error code containing "Time" or "Token" is no longer guessed to be InvalidTimeRange or
     InvalidContinuationToken: only the documented codes and InvalidProperty's property are mapped.
 - -Verbose shows an error's causes ("Caused by: ..."); they are also the exception's InnerException chain.
+- New cmdlet Export-UsageReport: the chargeback report and per-tenant statements from a FOCUS file or the
+  billing database (as azs-usage report); returns the report's FileInfo with its figures and statements.
 - New cmdlet Get-UsageSubscription: the provider's tenant directory (owner, directory tenant, offer, state).
 - New alias Get-AzsSubscriberUsage (the Azs.Commerce.Admin name) for Get-SubscriberUsageAggregate.
 - The record table shows Quantity rounded to fit its column; the Quantity property stays exact.
