@@ -112,7 +112,7 @@ pub struct ReportOutcome {
 pub fn azs_export_report(mut request: Wire<ReportRequestDto>) -> ffi::Result<Wire<ReportOutcome>, NativeStatus> {
     guarded(|| {
         let request = request.unwire();
-        let outcome = export(&request).unwrap_or_else(|e| ReportOutcome { error: vec![e], ..empty() });
+        let outcome = export(&request).unwrap_or_else(|e| ReportOutcome { error: vec![*e], ..empty() });
         Wire::from(outcome)
     })
 }
@@ -135,16 +135,27 @@ fn empty() -> ReportOutcome {
     }
 }
 
+/// Why a report was refused (boxed: an error DTO is large and the success path is the common one).
+type Refused = Box<ErrorDto>;
+
+fn refuse(reason: Reason, message: impl Into<String>) -> Refused {
+    Box::new(error_of(reason, message))
+}
+
+fn layer(e: &(impl HasReason + 'static)) -> Refused {
+    Box::new(layer_error(e))
+}
+
 /// Any layer's error as a DTO, its reason kept.
-fn layer_error(e: &(impl HasReason + std::error::Error + 'static)) -> ErrorDto {
+fn layer_error(e: &(impl HasReason + 'static)) -> ErrorDto {
     ErrorDto { causes: source_chain(e), ..error_of(e.reason(), e.to_string()) }
 }
 
-fn period(r: &ReportRequestDto) -> Result<Period, ErrorDto> {
-    let bad = |m: String| error_of(Reason::InvalidTimeRange, m);
+fn period(r: &ReportRequestDto) -> Result<Period, Refused> {
+    let bad = |m: String| refuse(Reason::InvalidTimeRange, m);
     match (opt(&r.month), opt(&r.period_start), opt(&r.period_end)) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            Err(error_of(Reason::InvalidArgument, "-Month and -From/-To are exclusive: pass one of them"))
+            Err(refuse(Reason::InvalidArgument, "-Month and -From/-To are exclusive: pass one of them"))
         }
         (Some(month), None, None) => Period::month(&month).map_err(|e| bad(format!("-Month: {e}"))),
         (None, Some(from), Some(to)) => {
@@ -159,46 +170,46 @@ fn period(r: &ReportRequestDto) -> Result<Period, ErrorDto> {
     }
 }
 
-fn source(r: &ReportRequestDto) -> Result<ReportSource, ErrorDto> {
+fn source(r: &ReportRequestDto) -> Result<ReportSource, Refused> {
     match (opt(&r.focus_file), opt(&r.database)) {
         (Some(input), None) => {
             Ok(ReportSource::File { input: PathBuf::from(input), unpriced: opt(&r.unpriced).map(PathBuf::from) })
         }
         (None, Some(url)) => {
             let url = DatabaseUrl::parse(&url)
-                .map_err(|e| layer_error(&e))?
+                .map_err(|e| layer(&e))?
                 .with_ca_file(opt(&r.database_ca_file).map(PathBuf::from));
             let granularity = match opt(&r.granularity) {
-                Some(g) => Some(g.parse::<Granularity>().map_err(|e| error_of(e.reason, e.message))?),
+                Some(g) => Some(g.parse::<Granularity>().map_err(|e| refuse(e.reason, e.message))?),
                 None => None,
             };
             Ok(ReportSource::Database { url, granularity })
         }
-        (Some(_), Some(_)) => Err(error_of(Reason::InvalidArgument, "pass one of -InputPath or -Database, not both")),
-        (None, None) => Err(error_of(Reason::InvalidArgument, "pass -InputPath FILE or -Database URL")),
+        (Some(_), Some(_)) => Err(refuse(Reason::InvalidArgument, "pass one of -InputPath or -Database, not both")),
+        (None, None) => Err(refuse(Reason::InvalidArgument, "pass -InputPath FILE or -Database URL")),
     }
 }
 
-fn export(r: &ReportRequestDto) -> Result<ReportOutcome, ErrorDto> {
+fn export(r: &ReportRequestDto) -> Result<ReportOutcome, Refused> {
     let period = period(r)?;
     let culture = match opt(&r.culture) {
-        Some(c) => Culture::find(&c).map_err(|e| error_of(Reason::InvalidArgument, format!("-Culture: {e}")))?,
+        Some(c) => Culture::find(&c).map_err(|e| refuse(Reason::InvalidArgument, format!("-Culture: {e}")))?,
         None => Culture::default(),
     };
     let output = PathBuf::from(r.report_path.trim());
     if r.report_path.trim().is_empty() {
-        return Err(error_of(Reason::OutputPathInvalid, "-Path is empty: pass the report file (HTML) to write"));
+        return Err(refuse(Reason::OutputPathInvalid, "-Path is empty: pass the report file (HTML) to write"));
     }
     let source = source(r)?;
-    check_output(&output).map_err(|e| layer_error(&e))?;
+    check_output(&output).map_err(|e| layer(&e))?;
     let statements = opt(&r.statements).map(PathBuf::from);
     let browser = match (&statements, r.no_pdf != 0) {
-        (Some(_), false) => Browser::find(opt(&r.browser).as_deref().map(Path::new)).map_err(|e| layer_error(&e))?,
+        (Some(_), false) => Browser::find(opt(&r.browser).as_deref().map(Path::new)).map_err(|e| layer(&e))?,
         _ => None,
     };
     let mut catalog = MeterCatalog::builtin();
     if let Some(file) = opt(&r.meters_file) {
-        catalog.load_file(Path::new(&file)).map_err(|e| layer_error(&e))?;
+        catalog.load_file(Path::new(&file)).map_err(|e| layer(&e))?;
     }
     let options = ReportOptions {
         period,
@@ -214,12 +225,12 @@ fn export(r: &ReportRequestDto) -> Result<ReportOutcome, ErrorDto> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| error_of(Reason::InternalError, format!("cannot start the async runtime: {e}")))?;
-    let built = runtime.block_on(build_report(&source, options)).map_err(|e| layer_error(&e))?;
+        .map_err(|e| refuse(Reason::InternalError, format!("cannot start the async runtime: {e}")))?;
+    let built = runtime.block_on(build_report(&source, options)).map_err(|e| layer(&e))?;
     let report = built.report;
-    write_report(&report, &output).map_err(|e| layer_error(&e))?;
+    write_report(&report, &output).map_err(|e| layer(&e))?;
     let written = match &statements {
-        Some(dir) => write_statements(&report, dir, browser.as_ref()).map_err(|e| layer_error(&e))?,
+        Some(dir) => write_statements(&report, dir, browser.as_ref()).map_err(|e| layer(&e))?,
         None => Vec::new(),
     };
     let s = &report.summary;

@@ -54,7 +54,7 @@ pub struct BuiltReport {
 
 impl Error {
     /// Keeps another layer's error with its reason, message and cause.
-    pub(crate) fn from_layer(e: impl HasReason + std::error::Error + Send + Sync + 'static) -> Error {
+    pub(crate) fn from_layer(e: impl HasReason + Send + Sync + 'static) -> Error {
         Error::with_reason(e.reason(), e.to_string()).with_source(e)
     }
 }

@@ -226,7 +226,7 @@ impl Store {
                     let err = |e| sql_error(e, p, "reading the unpriced usage");
                     let mut st = c.prepare(&sql).map_err(err)?;
                     let mut rows = st.query(params![granularity, a, b]).map_err(err)?;
-                    stream_sqlite(&mut rows, &tx, |r| sqlite::usage_record(r, 0).map_err(|e| err(e)), err)
+                    stream_sqlite(&mut rows, &tx, |r| sqlite::usage_record(r, 0).map_err(err), err)
                 })
                 .await;
         }
