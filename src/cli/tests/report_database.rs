@@ -2,7 +2,8 @@
 //! that leaves one meter unpriced, then reported from the database; the same usage exported from
 //! the database, priced by `azs-usage price` into a FOCUS CSV (with its unpriced side file) and
 //! reported from that file. Both reports must show the same exact figures (every `data-exact`
-//! value), for the whole data and for a one-day period.
+//! value), for the whole data and for a one-day period. Then the stamp synced Daily too: the
+//! report refuses to add both granularities, and names Daily's months as out of date.
 
 #[allow(dead_code)]
 mod common;
@@ -172,6 +173,50 @@ fn report_from_database_equals_report_from_focus_file(engine: Engine) {
         assert!(a.len() > 50, "{period:?}: the page has its figures ({})", a.len());
         assert_eq!(a, b, "{period:?}: every exact figure of the two reports");
     }
+
+    // The same stamp synced Daily too, without a rate card: the database now holds the same usage
+    // twice, so the report refuses to guess; Hourly still gives the same figures, and Daily's
+    // months are named as out of date (no cost rows, and its usage not counted as unpriced).
+    let day = until.duration_trunc(chrono::Duration::days(1)).unwrap();
+    run(
+        &db,
+        &[
+            "sync",
+            "--database",
+            &db.url,
+            "--stamp",
+            "lab",
+            "--granularity",
+            "Daily",
+            "--since",
+            &iso(day - chrono::Duration::days(2)),
+            "--until",
+            &iso(day),
+            "--emulator",
+            p(&emu.ready),
+        ],
+    );
+    let out = d.join("both.html");
+    let mut c = cli();
+    c.args(["report", "--database", &db.url, "-o", p(&out)]).env_remove("PGPASSWORD");
+    for (k, v) in db.env() {
+        c.env(k, v);
+    }
+    let refused = c.output().unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(said.contains("Daily and Hourly") && said.contains("--granularity"), "{said}");
+    assert!(!out.exists());
+    let hourly = d.join("hourly.html");
+    run(&db, &["report", "--database", &db.url, "--granularity", "hourly", "--tag", "CostCenter", "-o", p(&hourly)]);
+    let from_file = d.join("all-from-file.html");
+    run(&db, &["report", "--input", p(&focus), "--tag", "CostCenter", "-o", p(&from_file)]);
+    assert_eq!(exact_values(&hourly), exact_values(&from_file), "Hourly alone, as before");
+    let daily = d.join("daily.html");
+    let said = run(&db, &["report", "--database", &db.url, "--granularity", "Daily", "-o", p(&daily)]);
+    assert!(said.contains("warning: stamp 'lab', Daily, ") && said.contains("out of date"), "{said}");
+    assert_eq!(figure(&daily, "billed"), "0");
+    assert_eq!(figure(&daily, "unpriced"), "0");
 }
 
 #[test]
