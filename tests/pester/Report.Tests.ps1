@@ -65,6 +65,23 @@ Describe 'Export-UsageReport' {
         $shown | Should -Be $r.BilledCostShown -Because 'the statements shown totals add up to the report''s'
     }
 
+    It 'reads the billing database: the same figures as azs-usage report --database' {
+        $exe = Join-Path (Split-Path $script:ModuleManifest) ($IsWindows ? 'azs-usage.exe' : 'azs-usage')
+        $url = 'sqlite:' + (Join-Path $TestDrive 'usage.db')
+        & $exe sync --database $url --stamp lab --since $script:HourStart.ToString('o') --until $script:HourEnd.ToString('o') `
+            --emulator $script:Emu.ReadyFile --rate-card (Join-Path $script:RepoRoot 'docs/samples/ratecard.csv') 2>$null
+        $LASTEXITCODE | Should -Be 0
+        $cli = Join-Path $TestDrive 'db-cli.html'
+        & $exe report --database $url -o $cli 2>$null
+        $LASTEXITCODE | Should -Be 0
+        $r = Export-UsageReport -Path (Join-Path $TestDrive 'db.html') -Database $url -Granularity Hourly -WarningVariable warned
+        $warned | Should -BeNullOrEmpty -Because 'every month was priced by the sync'
+        $r.CostRows | Should -BeGreaterThan 100
+        $r.BilledCost | Should -Be (Get-Exact $cli 'data-figure="billed"')
+        Get-Exact $r.FullName 'data-figure="billed"' | Should -Be $r.BilledCost
+        $r.UnpricedRecords | Should -Be (Get-Exact $cli 'data-figure="unpriced"')
+    }
+
     It 'resolves relative paths against the current location' {
         Push-Location $TestDrive
         try {
