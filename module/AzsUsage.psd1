@@ -12,6 +12,7 @@
     FormatsToProcess     = @('AzsUsage.Format.ps1xml')
     CmdletsToExport      = @(
         'Connect-AzsUsage'
+        'Export-UsageReport'
         'Get-UsageAggregate'
         'Get-SubscriberUsageAggregate'
         'Get-UsageMeter'
@@ -50,6 +51,8 @@ Unreleased
 - -Verbose shows an error's causes ("Caused by: ..."); they are also the exception's InnerException chain.
 - New cmdlet Sync-UsageAggregate: the hourly billing sync into SQLite or PostgreSQL (azs-usage sync), with
   Write-Progress, -Verbose and Ctrl+C that rolls the window in progress back; returns the run's summary.
+- New cmdlet Export-UsageReport: the chargeback report and per-tenant statements from a FOCUS file or the
+  billing database (as azs-usage report); returns the report's FileInfo with its figures and statements.
 - New cmdlet Get-UsageSubscription: the provider's tenant directory (owner, directory tenant, offer, state).
 - New alias Get-AzsSubscriberUsage (the Azs.Commerce.Admin name) for Get-SubscriberUsageAggregate.
 - The record table shows Quantity rounded to fit its column; the Quantity property stays exact.

@@ -9,7 +9,7 @@ Describe 'Module import and manifest' {
 
     It 'exports exactly the listed cmdlets and aliases' {
         $cmdlets = Get-Command -Module AzsUsage -CommandType Cmdlet | ForEach-Object Name | Sort-Object
-        $cmdlets | Should -Be @('Connect-AzsUsage', 'Get-SubscriberUsageAggregate', 'Get-UsageAggregate', 'Get-UsageMeter',
+        $cmdlets | Should -Be @('Connect-AzsUsage', 'Export-UsageReport', 'Get-SubscriberUsageAggregate', 'Get-UsageAggregate', 'Get-UsageMeter',
             'Get-UsageSubscription', 'Start-AzsUsageEmulator', 'Stop-AzsUsageEmulator', 'Sync-UsageAggregate')
         (Get-Command -Module AzsUsage -CommandType Function) | Should -BeNullOrEmpty
         (Get-Alias Get-UsageAggregates).ResolvedCommandName | Should -Be 'Get-UsageAggregate'
@@ -78,7 +78,7 @@ Describe 'Panic containment' {
 Describe 'Help' {
     It 'has MAML help with synopsis, description, parameters and examples for <_>' -ForEach @(
         'Connect-AzsUsage', 'Get-UsageAggregate', 'Get-SubscriberUsageAggregate', 'Get-UsageMeter',
-        'Get-UsageSubscription', 'Start-AzsUsageEmulator', 'Stop-AzsUsageEmulator', 'Sync-UsageAggregate') {
+        'Get-UsageSubscription', 'Start-AzsUsageEmulator', 'Stop-AzsUsageEmulator', 'Sync-UsageAggregate', 'Export-UsageReport') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Synopsis | Should -Not -Match '\['   # the auto-generated help's synopsis is the syntax line

@@ -494,12 +494,23 @@ pub struct EmulatorArgs {
 pub struct ReportArgs {
     /// FOCUS cost file (CSV or Parquet, as `price` writes it). Its unpriced usage is read from
     /// FILE.unpriced.csv when that file exists (or from --unpriced).
-    #[arg(long, value_name = "FILE")]
-    pub input: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "database")]
+    pub input: Option<PathBuf>,
     /// Usage records that had no price (the record schema's CSV or NDJSON), for the unpriced share and the data-quality
     /// section. Default: INPUT.unpriced.csv when it exists.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "input")]
     pub unpriced: Option<PathBuf>,
+    /// Read the cost rows a sync with --rate-card stored instead of a file: sqlite:PATH or
+    /// postgres://USER@HOST:PORT/DATABASE (the password from PGPASSWORD). Unpriced usage: the stored usage records
+    /// without a cost row.
+    #[arg(long, value_name = "URL", conflicts_with = "input")]
+    pub database: Option<String>,
+    /// CA certificates (PEM) to verify the PostgreSQL server with (same as ?sslrootcert=).
+    #[arg(long, value_name = "FILE", requires = "database")]
+    pub database_ca_file: Option<PathBuf>,
+    /// With --database: Hourly or Daily rows (default: the one the period holds; a stamp synced at both needs it).
+    #[arg(long, requires = "database")]
+    pub granularity: Option<String>,
     /// Calendar month to report (UTC), YYYY-MM. Default: every row of the input.
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub month: Option<String>,

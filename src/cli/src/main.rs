@@ -49,7 +49,7 @@ fn main() {
             Command::Db(args::DbCommand::Migrate(a)) => database::migrate(a).await,
             Command::Export(a) => database::export(a).await,
             Command::Completions(a) => completions::run(a),
-            Command::Report(a) => report::run(a),
+            Command::Report(a) => report::run(a).await,
         }
     });
     if let Err(failure) = result {

@@ -1,14 +1,15 @@
 //! `report`: the chargeback report (one self-contained HTML file) and, with `--statements`, one
 //! statement per tenant (HTML, and PDF through a headless Chromium when one is found), from a FOCUS
-//! cost file written by `price` (CSV or Parquet) and its unpriced side file.
+//! cost file written by `price` (CSV or Parquet) and its unpriced side file, or from the cost rows
+//! a sync stored in the billing database.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use azs_usage_core::{MeterCatalog, parse_time};
+use azs_usage_core::{Granularity, MeterCatalog, parse_time};
 use azs_usage_report::{
-    Browser, Culture, Period, ReportBuilder, ReportOptions, check_output, write_report, write_statements,
+    Browser, Culture, Period, ReportOptions, ReportSource, build_report, check_output, write_report, write_statements,
 };
+use azs_usage_store::DatabaseUrl;
 
 use crate::args::ReportArgs;
 use crate::exit::Failure;
@@ -25,22 +26,27 @@ fn period(args: &ReportArgs) -> Result<Period, Failure> {
     }
 }
 
-/// The unpriced side file: `--unpriced`, or `<input>.unpriced.csv` when `price` left one.
-fn unpriced_file(args: &ReportArgs, input: &Path) -> Option<PathBuf> {
-    if let Some(path) = &args.unpriced {
-        return Some(path.clone());
+/// The rows to report: a FOCUS file or the database.
+fn source(args: &ReportArgs) -> Result<ReportSource, Failure> {
+    match (&args.input, &args.database) {
+        (Some(input), None) => Ok(ReportSource::File { input: input.clone(), unpriced: args.unpriced.clone() }),
+        (None, Some(url)) => {
+            let url = DatabaseUrl::parse(url)?.with_ca_file(args.database_ca_file.clone());
+            let granularity = args.granularity.as_deref().map(str::parse::<Granularity>).transpose()?;
+            Ok(ReportSource::Database { url, granularity })
+        }
+        _ => Err(Failure::bad_input("pass one of --input FILE or --database URL")),
     }
-    let beside = azs_usage_pricing::unpriced_path(input);
-    beside.is_file().then_some(beside)
 }
 
-pub fn run(args: ReportArgs) -> Result<(), Failure> {
+pub async fn run(args: ReportArgs) -> Result<(), Failure> {
     // Everything that can be refused is refused before any row is read.
     let period = period(&args)?;
     let culture = match &args.culture {
         Some(c) => Culture::find(c).map_err(|e| Failure::bad_input(format!("--culture: {e}")))?,
         None => Culture::default(),
     };
+    let source = source(&args)?;
     check_output(&args.output).map_err(Failure::from)?;
     let browser = match &args.statements {
         Some(_) if !args.no_pdf => Browser::find(args.browser.as_deref()).map_err(Failure::from)?,
@@ -50,32 +56,22 @@ pub fn run(args: ReportArgs) -> Result<(), Failure> {
     if let Some(file) = &args.meters_file {
         catalog.load_file(file).map_err(Failure::from)?;
     }
-    let input = args.input.clone();
     let options = ReportOptions {
         period,
         tag_key: args.tag.clone(),
         culture,
         title: args.title.clone(),
         provider_name: args.provider_name.clone(),
-        source: input.display().to_string(),
         statements: args.statements.is_some(),
         catalog: Arc::new(catalog),
         ..ReportOptions::default()
     };
 
-    let mut builder = ReportBuilder::new(options);
-    let rows = azs_usage_pricing::read_focus(&input).map_err(|e| Failure::bad_input(e.message().to_string()))?;
-    for row in rows {
-        let row = row.map_err(|e| Failure::bad_input(e.message().to_string()))?;
-        builder.add_row(&row).map_err(Failure::from)?;
+    let built = build_report(&source, options).await.map_err(Failure::from)?;
+    for warning in &built.warnings {
+        eprintln!("azs-usage: warning: {warning}");
     }
-    if let Some(path) = unpriced_file(&args, &input) {
-        let records = azs_usage_pricing::read_usage(&path).map_err(|e| Failure::bad_input(e.message().to_string()))?;
-        for record in records {
-            builder.add_unpriced(&record.map_err(|e| Failure::bad_input(e.message().to_string()))?);
-        }
-    }
-    let report = builder.finish().map_err(Failure::from)?;
+    let report = built.report;
     write_report(&report, &args.output).map_err(Failure::from)?;
     let s = &report.summary;
     let count = |n: u64| culture.number(n.into(), 0);

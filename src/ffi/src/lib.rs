@@ -22,12 +22,14 @@ mod cursor;
 mod dto;
 mod events;
 mod exports;
+mod report;
 mod session;
 mod sync;
 
 pub use cursor::Cursor;
 pub use dto::*;
 pub use exports::*;
+pub use report::*;
 pub use session::Session;
 pub use sync::{SyncProgressDto, SyncRequestDto, SyncRun, SyncScopeDto, SyncSummaryDto};
 
@@ -96,6 +98,7 @@ pub fn inventory() -> RustInventory {
         .register(function!(azs_debug_panic))
         .register(function!(azs_debug_errors))
         .register(function!(azs_meters))
+        .register(function!(azs_export_report))
         .register(service!(Session))
         .register(service!(Cursor))
         .register(service!(SyncRun))

@@ -22,6 +22,11 @@ impl Error {
         Error { reason, message: message.into(), source: None }
     }
 
+    /// An error with the reason another layer gave it.
+    pub(crate) fn with_reason(reason: Reason, message: impl Into<String>) -> Error {
+        Error::new(reason, message)
+    }
+
     /// The input rows are unusable (`FocusFileInvalid`); `message` names the row and the fix.
     pub fn focus_invalid(message: impl Into<String>) -> Error {
         Error::new(Reason::FocusFileInvalid, message)

@@ -21,6 +21,7 @@ mod error;
 mod files;
 mod money;
 mod period;
+mod source;
 mod view;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ pub use error::{Error, Reason, Result};
 pub use files::{WrittenStatement, check_output, write_report, write_statements};
 pub use money::{Culture, apportion, apportion_to, minor_units};
 pub use period::Period;
+pub use source::{BuiltReport, ReportSource, build_report};
 
 /// What to report and how.
 #[derive(Debug, Clone)]

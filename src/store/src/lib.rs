@@ -13,6 +13,7 @@
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod conn;
+mod cost_rows;
 mod costs;
 mod db;
 mod directory;
@@ -30,6 +31,7 @@ mod stamps;
 mod sync;
 mod url;
 
+pub use cost_rows::{CostQuery, CostScope};
 pub use costs::{CostModel, MonthPricer, UNTAGGED, focus_column_names};
 pub use db::{Store, lock_file_path};
 pub use error::{Error, Reason, Result};
