@@ -16,6 +16,9 @@
         'Get-SubscriberUsageAggregate'
         'Get-UsageMeter'
         'Get-UsageSubscription'
+        'Import-UsageRateCard'
+        'ConvertTo-FocusCost'
+        'Measure-UsageCost'
         'Start-AzsUsageEmulator'
         'Stop-AzsUsageEmulator'
     )

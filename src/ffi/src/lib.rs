@@ -22,11 +22,13 @@ mod cursor;
 mod dto;
 mod events;
 mod exports;
+mod pricing;
 mod session;
 
 pub use cursor::Cursor;
 pub use dto::*;
 pub use exports::*;
+pub use pricing::*;
 pub use session::Session;
 
 /// The native library's file stem (`azs_usage_native.dll`, `libazs_usage_native.so`, ...).
@@ -96,5 +98,7 @@ pub fn inventory() -> RustInventory {
         .register(function!(azs_meters))
         .register(service!(Session))
         .register(service!(Cursor))
+        .register(function!(azs_rate_card_load))
+        .register(service!(PricingJob))
         .validate()
 }
