@@ -51,6 +51,9 @@ Unreleased
     InvalidContinuationToken: only the documented codes and InvalidProperty's property are mapped.
 - -Verbose shows an error's causes ("Caused by: ..."); they are also the exception's InnerException chain.
 - New cmdlet Get-UsageSubscription: the provider's tenant directory (owner, directory tenant, offer, state).
+- New pricing cmdlets, through the core: Import-UsageRateCard (validated rate cards, every problem with file, line
+  and column; ErrorIds RateCardInvalid / RateCardConflict), ConvertTo-FocusCost (FOCUS 1.2 rows for Export-Csv, or
+  -OutFile x.parquet|x.csv written natively) and Measure-UsageCost (grouped costs as exact [decimal]).
 - New alias Get-AzsSubscriberUsage (the Azs.Commerce.Admin name) for Get-SubscriberUsageAggregate.
 - The record table shows Quantity rounded to fit its column; the Quantity property stays exact.
 
