@@ -556,6 +556,7 @@ impl JobState {
         let report = price_to_focus(engine, &inputs, &output, format, r.strict != 0, unpriced_output.as_deref())
             .map_err(|e| pricing_error(&e))?;
         drop(side_temp);
+        self.spool = None; // the records are priced: free the disk now, not when the job is dropped
         let unpriced = engine.unpriced();
         let outcome = PriceOutcome {
             columns: FOCUS_COLUMNS.iter().map(|c| c.to_string()).collect(),
@@ -645,6 +646,7 @@ impl JobState {
         let engine = self.engine.as_mut().ok_or_else(busy)?;
         let (summary, run) =
             summarize(engine, &inputs, group_by, period, r.strict != 0).map_err(|e| pricing_error(&e))?;
+        self.spool = None;
         let unpriced = engine.unpriced();
         Ok(SummaryOutcome {
             keys,
