@@ -7,8 +7,9 @@ BeforeAll {
     $script:Card = Join-Path $script:RepoRoot 'docs/samples/ratecard.csv'
     $script:Focus = Join-Path $script:RepoRoot 'tests/focus'
     Connect-TestAdmin | Out-Null
-    # The last 24 hours of every tenant, and the directory (for offer-scoped prices, names, tenants).
-    $script:Records = @(Get-SubscriberUsageAggregate -ReportedStartTime $script:HourStart -ReportedEndTime $script:HourEnd -AggregationGranularity Hourly)
+    # Six hours of every tenant (about 3,000 records: enough for every meter, lean enough for seconds), and the
+    # directory (for offer-scoped prices, names, tenants).
+    $script:Records = @(Get-SubscriberUsageAggregate -ReportedStartTime $script:HourEnd.AddHours(-6) -ReportedEndTime $script:HourEnd -AggregationGranularity Hourly)
     $script:UsageCsv = Join-Path $TestDrive 'usage.csv'
     $script:Records | Export-Csv -LiteralPath $script:UsageCsv
     $script:DirectoryCsv = Join-Path $TestDrive 'directory.csv'
@@ -36,6 +37,24 @@ BeforeAll {
         }
     }
 
+    # A decimal from text, exactly: PowerShell's [decimal]'...' cast parses through a double and keeps 15 digits.
+    function Dec([string] $Text) { [decimal]::Parse($Text, [System.Globalization.NumberStyles]::Float, [cultureinfo]::InvariantCulture) }
+
+    # An exact sum of decimal texts in units of 1e-30, independent of [decimal] arithmetic.
+    function Get-ExactSum([string[]] $Values) {
+        $sum = [System.Numerics.BigInteger]::Zero
+        foreach ($v in $Values) {
+            $t = "$v".Trim()
+            $negative = $t.StartsWith('-'); $t = $t.TrimStart('-')
+            $parts = $t.Split('.')
+            $whole = $parts[0]
+            $fraction = if ($parts.Count -gt 1) { $parts[1] } else { '' }
+            $units = [System.Numerics.BigInteger]::Parse($whole + $fraction.PadRight(30, '0').Substring(0, 30))
+            $sum += $negative ? -$units : $units
+        }
+        $sum
+    }
+
     function Get-BadCard([string] $Name, [string[]] $Lines) {
         $path = Join-Path $TestDrive $Name
         Set-Content -LiteralPath $path -Value (@('MeterId,UnitPrice,Currency,TierStart,EffectiveFrom,EffectiveTo') + $Lines)
@@ -44,8 +63,8 @@ BeforeAll {
 }
 
 Describe 'Import-UsageRateCard' {
-    It 'loads the sample card: path, currency, rows with the card''s columns, meters, and the billed-twice warning' {
-        $card = Import-UsageRateCard -Path $script:Card -WarningVariable warnings -WarningAction SilentlyContinue
+    It 'loads the sample card: path, currency, rows with the card''s columns, meters' {
+        $card = Import-UsageRateCard -Path $script:Card -WarningVariable warnings
         $card | Should -BeOfType ([AzsUsage.RateCard])
         $card.Path | Should -BeExactly $script:Card
         $card.Currency | Should -BeExactly 'EUR'
@@ -60,8 +79,20 @@ Describe 'Import-UsageRateCard' {
         $blob.BlockSize | Should -Be 1000
         ($card.Rows | Where-Object { $_.EffectiveTo -ne $null } | Select-Object -First 1).EffectiveTo |
             Should -Be ([datetimeoffset]'2026-12-01T00:00:00Z')
-        $warnings.Count | Should -BeGreaterThan 0
-        "$warnings" | Should -Match '(?i)twice'
+        $warnings.Count | Should -Be 0 -Because 'the sample prices VM size hours at 0'
+    }
+
+    It 'warns when the same VM hours would be billed twice' {
+        $twice = Join-Path $TestDrive 'twice.csv'
+        Set-Content -LiteralPath $twice -Value "MeterId,UnitPrice,Currency`n6DAB500F-A4FD-49C4-956D-229BB9C8C793,1,EUR`nFAB6EB84-500B-4A09-A8CA-7358F8BBAEA5,0.01,EUR"
+        $card = Import-UsageRateCard $twice -WarningVariable warnings -WarningAction SilentlyContinue
+        $card.RowCount | Should -Be 2
+        $card.Warnings.Count | Should -Be 1
+        $warnings.Count | Should -Be 1
+        "$warnings" | Should -Match 'billed twice'
+        # A pricing cmdlet given the path warns too.
+        @($script:Records | Select-Object -First 5 | ConvertTo-FocusCost -RateCard $twice -WarningVariable w2 -WarningAction SilentlyContinue) | Out-Null
+        "$w2" | Should -Match 'billed twice'
     }
 
     It 'reports every problem with file, line and column, as <Id>: <Case>' -ForEach @(
@@ -71,7 +102,7 @@ Describe 'Import-UsageRateCard' {
         @{ Case = 'two currencies'; Id = 'RateCardConflict'; Column = 'Currency'; Lines = @('m1,1,EUR,0,,', 'm2,1,USD,0,,') }
         @{ Case = 'overlapping ranges'; Id = 'RateCardConflict'; Column = 'EffectiveFrom'; Lines = @('m1,1,EUR,0,2026-01-01,2026-03-01', 'm1,2,EUR,0,2026-02-01,') }
         @{ Case = 'duplicate tier'; Id = 'RateCardConflict'; Column = 'TierStart'; Lines = @('m1,1,EUR,0,,', 'm1,2,EUR,0,,') }
-        @{ Case = 'tier not starting at 0'; Id = 'RateCardConflict'; Column = 'TierStart'; Lines = @('m1,1,EUR,10,,') }
+        @{ Case = 'tier not starting at 0'; Id = 'RateCardInvalid'; Column = 'TierStart'; Lines = @('m1,1,EUR,10,,') }
     ) {
         $path = Get-BadCard "bad-$($Case -replace ' ', '-').csv" $Lines
         $err = { Import-UsageRateCard -Path $path } | Should -Throw -PassThru
@@ -126,8 +157,6 @@ Describe 'ConvertTo-FocusCost' {
         $file.FullName | Should -BeExactly $parquet
         [System.Text.Encoding]::ASCII.GetString([System.IO.File]::ReadAllBytes($parquet), 0, 4) | Should -BeExactly 'PAR1'
         $cli = @(Import-Csv -LiteralPath $script:CliFocus)
-        $billed = [decimal]0
-        foreach ($r in $cli) { $billed += [decimal]$r.BilledCost }
         if (-not (Test-Path (Join-Path $script:Focus 'node_modules/@duckdb/node-api'))) {
             Push-Location $script:Focus
             try { npm ci --no-audit --no-fund | Out-Null } finally { Pop-Location }
@@ -135,7 +164,13 @@ Describe 'ConvertTo-FocusCost' {
         $read = node (Join-Path $script:Focus 'totals.mjs') $parquet | ConvertFrom-Json
         $LASTEXITCODE | Should -Be 0
         $read.rows | Should -Be $cli.Count
-        [decimal]$read.billed | Should -Be $billed
+        # Row for row: Parquet holds decimals at scale 18, the CSV every digit; so the totals agree within rows x 1e-18.
+        $ulp = [decimal]'0.000000000000000001'
+        for ($i = 0; $i -lt $cli.Count; $i++) {
+            [math]::Abs((Dec $read.billed[$i]) - (Dec $cli[$i].BilledCost)) | Should -BeLessOrEqual $ulp
+        }
+        $difference = [System.Numerics.BigInteger]::Abs((Get-ExactSum $read.billed) - (Get-ExactSum $cli.BilledCost))
+        $difference | Should -BeLessOrEqual ([System.Numerics.BigInteger]::Parse('1000000000000') * $cli.Count)
     }
 
     It 'never drops unpriced usage: a warning with records, meters and quantity; the side file; -Strict refuses it' {
@@ -195,12 +230,14 @@ Describe 'Measure-UsageCost' {
         $groups.Count | Should -Be @($script:FocusRows.SubAccountId | Sort-Object -Unique).Count
         foreach ($g in $groups) {
             $mine = @($script:FocusRows | Where-Object SubAccountId -EQ $g.subscription)
-            $billed = [decimal]0; $list = [decimal]0; $contracted = [decimal]0
-            foreach ($r in $mine) { $billed += [decimal]$r.BilledCost; $list += [decimal]$r.ListCost; $contracted += [decimal]$r.ContractedCost }
             $g.BilledCost | Should -BeOfType ([decimal])
+            $text = { param($d) $d.ToString([cultureinfo]::InvariantCulture) }
+            Get-ExactSum (& $text $g.BilledCost) | Should -Be (Get-ExactSum $mine.BilledCost)
+            Get-ExactSum (& $text $g.ListCost) | Should -Be (Get-ExactSum $mine.ListCost)
+            Get-ExactSum (& $text $g.ContractedCost) | Should -Be (Get-ExactSum $mine.ContractedCost)
+            # And a [decimal] sum of the exactly parsed text.
+            $billed = [decimal]0; foreach ($r in $mine) { $billed += Dec $r.BilledCost }
             $g.BilledCost | Should -Be $billed
-            $g.ListCost | Should -Be $list
-            $g.ContractedCost | Should -Be $contracted
             $g.Records | Should -Be $mine.Count
             $g.Currency | Should -BeExactly 'EUR'
         }
@@ -208,7 +245,7 @@ Describe 'Measure-UsageCost' {
 
     It 'gives the figures of azs-usage cost, grouped by tenant and tag per day' {
         $cli = Join-Path $TestDrive 'cli-cost.csv'
-        Invoke-Cli cost --rate-card $script:Card --directory $script:DirectoryCsv --input $script:UsageCsv --group-by tenant,tag:Kostenstelle --period day --format csv -o $cli
+        Invoke-Cli cost --rate-card $script:Card --directory $script:DirectoryCsv --input $script:UsageCsv --group-by 'tenant,tag:Kostenstelle' --period day --format csv -o $cli
         $groups = @(Measure-UsageCost -Path $script:UsageCsv -RateCard $script:Card -Directory $script:DirectoryCsv -GroupBy tenant, tag:Kostenstelle -Period Day -WarningAction SilentlyContinue)
         $mine = Join-Path $TestDrive 'module-cost.csv'
         $groups | Export-Csv -LiteralPath $mine -UseCulture:$false
@@ -219,7 +256,8 @@ Describe 'Measure-UsageCost' {
             $groups[$i].tenant | Should -BeExactly $expected[$i].tenant
             $groups[$i].'tag:Kostenstelle' | Should -BeExactly $expected[$i].'tag:Kostenstelle'
             $groups[$i].Period | Should -BeExactly $expected[$i].Period
-            $groups[$i].BilledCost | Should -Be ([decimal]$expected[$i].BilledCost)
+            $groups[$i].BilledCost | Should -Be (Dec $expected[$i].BilledCost)
+            $groups[$i].ListCost | Should -Be (Dec $expected[$i].ListCost)
             $groups[$i].Records | Should -Be ([long]$expected[$i].Records)
         }
         @($groups.'tag:Kostenstelle') | Should -Contain '(untagged)'
