@@ -8,6 +8,8 @@
 //! is on disk; pricing keeps a compact key per record). FOCUS rows go back the same way, page by page from a
 //! temporary FOCUS CSV, so the cells are the CLI's text.
 
+#![allow(clippy::result_large_err)] // ErrorDto is the wire error, built once per failed call; boxing it buys nothing here
+
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};

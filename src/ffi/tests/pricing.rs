@@ -74,11 +74,18 @@ fn a_rate_card_crosses_with_rows_meters_and_warnings_and_its_problems_with_their
 
     let dir = tempfile::tempdir().unwrap();
     let twice = dir.path().join("twice.csv");
-    std::fs::write(&twice, format!("MeterId,UnitPrice,Currency\n6DAB500F-A4FD-49C4-956D-229BB9C8C793,1,EUR\n{METER},1,EUR\n"))
-        .unwrap();
+    std::fs::write(
+        &twice,
+        format!("MeterId,UnitPrice,Currency\n6DAB500F-A4FD-49C4-956D-229BB9C8C793,1,EUR\n{METER},1,EUR\n"),
+    )
+    .unwrap();
     let out = ok(azs_rate_card_load(Wire::from(twice.display().to_string()), Wire::from(String::new()))).unwire();
     assert!(out.error.is_empty(), "{:?}", out.error);
-    assert!(out.warnings.iter().any(|w| w.code == "DoubleBilling" && w.message.contains("twice.csv")), "{:?}", out.warnings);
+    assert!(
+        out.warnings.iter().any(|w| w.code == "DoubleBilling" && w.message.contains("twice.csv")),
+        "{:?}",
+        out.warnings
+    );
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "MeterId,UnitPrice,Currency\nm1,1.2.3,EUR\nm2,-1,EUR\n").unwrap();
     let out = ok(azs_rate_card_load(Wire::from(bad.display().to_string()), Wire::from(String::new()))).unwire();
