@@ -30,11 +30,11 @@ BeforeAll {
         $a.Count | Should -Be $e.Count
         $columns = @($e[0].PSObject.Properties.Name)
         @($a[0].PSObject.Properties.Name) | Should -Be $columns
-        $separator = [char]0x1f
+        # Both through ConvertTo-Csv (one quoting), compared line by line; a difference is then named by column.
+        $left = @($a | ConvertTo-Csv)
+        $right = @($e | ConvertTo-Csv)
         for ($i = 0; $i -lt $e.Count; $i++) {
-            $left = $a[$i].PSObject.Properties.Value -join $separator
-            $right = $e[$i].PSObject.Properties.Value -join $separator
-            if ($left -cne $right) {
+            if ($left[$i + 1] -cne $right[$i + 1]) {
                 foreach ($c in $columns) {
                     if ($a[$i].$c -cne $e[$i].$c) { throw "row $($i + 1), column ${c}: '$($a[$i].$c)' <> CLI '$($e[$i].$c)'" }
                 }
