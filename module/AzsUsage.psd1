@@ -17,6 +17,9 @@
         'Get-SubscriberUsageAggregate'
         'Get-UsageMeter'
         'Get-UsageSubscription'
+        'Import-UsageRateCard'
+        'ConvertTo-FocusCost'
+        'Measure-UsageCost'
         'Start-AzsUsageEmulator'
         'Stop-AzsUsageEmulator'
         'Sync-UsageAggregate'
@@ -54,6 +57,9 @@ Unreleased
 - New cmdlet Export-UsageReport: the chargeback report and per-tenant statements from a FOCUS file or the
   billing database (as azs-usage report); returns the report's FileInfo with its figures and statements.
 - New cmdlet Get-UsageSubscription: the provider's tenant directory (owner, directory tenant, offer, state).
+- New pricing cmdlets, through the core: Import-UsageRateCard (validated rate cards, every problem with file, line
+  and column; ErrorIds RateCardInvalid / RateCardConflict), ConvertTo-FocusCost (FOCUS 1.2 rows for Export-Csv, or
+  -OutFile x.parquet|x.csv written natively) and Measure-UsageCost (grouped costs as exact [decimal]).
 - New alias Get-AzsSubscriberUsage (the Azs.Commerce.Admin name) for Get-SubscriberUsageAggregate.
 - The record table shows Quantity rounded to fit its column; the Quantity property stays exact.
 

@@ -9,8 +9,9 @@ Describe 'Module import and manifest' {
 
     It 'exports exactly the listed cmdlets and aliases' {
         $cmdlets = Get-Command -Module AzsUsage -CommandType Cmdlet | ForEach-Object Name | Sort-Object
-        $cmdlets | Should -Be @('Connect-AzsUsage', 'Export-UsageReport', 'Get-SubscriberUsageAggregate', 'Get-UsageAggregate', 'Get-UsageMeter',
-            'Get-UsageSubscription', 'Start-AzsUsageEmulator', 'Stop-AzsUsageEmulator', 'Sync-UsageAggregate')
+        $cmdlets | Should -Be @('Connect-AzsUsage', 'ConvertTo-FocusCost', 'Export-UsageReport', 'Get-SubscriberUsageAggregate',
+            'Get-UsageAggregate', 'Get-UsageMeter', 'Get-UsageSubscription', 'Import-UsageRateCard', 'Measure-UsageCost',
+            'Start-AzsUsageEmulator', 'Stop-AzsUsageEmulator', 'Sync-UsageAggregate')
         (Get-Command -Module AzsUsage -CommandType Function) | Should -BeNullOrEmpty
         (Get-Alias Get-UsageAggregates).ResolvedCommandName | Should -Be 'Get-UsageAggregate'
         (Get-Alias Get-SubscriberUsageAggregates).ResolvedCommandName | Should -Be 'Get-SubscriberUsageAggregate'
@@ -28,7 +29,7 @@ Describe 'Module import and manifest' {
 
     It 'lists cmdlets and aliases explicitly in the manifest' {
         $data = Import-PowerShellDataFile $script:ModuleManifest
-        $data.CmdletsToExport.Count | Should -Be 8
+        $data.CmdletsToExport.Count | Should -Be 12
         $data.AliasesToExport | Should -Be @('Get-UsageAggregates', 'Get-SubscriberUsageAggregates', 'Get-AzsSubscriberUsage')
         $data.FunctionsToExport.Count | Should -Be 0
     }
@@ -78,7 +79,8 @@ Describe 'Panic containment' {
 Describe 'Help' {
     It 'has MAML help with synopsis, description, parameters and examples for <_>' -ForEach @(
         'Connect-AzsUsage', 'Get-UsageAggregate', 'Get-SubscriberUsageAggregate', 'Get-UsageMeter',
-        'Get-UsageSubscription', 'Start-AzsUsageEmulator', 'Stop-AzsUsageEmulator', 'Sync-UsageAggregate', 'Export-UsageReport') {
+        'Get-UsageSubscription', 'Start-AzsUsageEmulator', 'Stop-AzsUsageEmulator', 'Sync-UsageAggregate', 'Export-UsageReport',
+        'Import-UsageRateCard', 'ConvertTo-FocusCost', 'Measure-UsageCost') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Synopsis | Should -Not -Match '\['   # the auto-generated help's synopsis is the syntax line

@@ -22,6 +22,7 @@ mod cursor;
 mod dto;
 mod events;
 mod exports;
+mod pricing;
 mod report;
 mod session;
 mod sync;
@@ -29,6 +30,7 @@ mod sync;
 pub use cursor::Cursor;
 pub use dto::*;
 pub use exports::*;
+pub use pricing::*;
 pub use report::*;
 pub use session::Session;
 pub use sync::{SyncProgressDto, SyncRequestDto, SyncRun, SyncScopeDto, SyncSummaryDto};
@@ -102,5 +104,7 @@ pub fn inventory() -> RustInventory {
         .register(service!(Session))
         .register(service!(Cursor))
         .register(service!(SyncRun))
+        .register(function!(azs_rate_card_load))
+        .register(service!(PricingJob))
         .validate()
 }

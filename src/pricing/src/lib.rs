@@ -39,4 +39,4 @@ pub use jobs::{PriceReport, RecordCsvWriter, price_to_focus, read_usage_files, s
 pub use output::{OutputFile, OutputTarget, commit_output, create_output};
 pub use ratecard::{PriceRow, RateCard, RateCardOptions, Scope, Warning, meter_key, sku_id};
 pub use summary::{GroupKey, Period, Summary, SummaryRow};
-pub use usage_file::{UsageReader, read_usage};
+pub use usage_file::{UsageReader, read_usage, record_from_fields};

@@ -146,45 +146,47 @@ impl CsvUsage {
         }
         let line = self.record.position().map(|p| p.line() + self.offset);
         let get = |f: &str| self.columns[field(f)].and_then(|c| self.record.get(c)).unwrap_or("");
-        let fail = |column: &str, msg: String| Some(Err(Error::usage_file(name, line, Some(column), msg)));
-        let quantity = match parse_quantity(get("Quantity")) {
-            Ok(q) => q,
-            Err(m) => return fail("Quantity", m),
-        };
-        let start = match parse_instant(get("UsageStartTime")) {
-            Ok(t) => t,
-            Err(m) => return fail("UsageStartTime", m),
-        };
-        let end = match parse_instant(get("UsageEndTime")) {
-            Ok(t) => t,
-            Err(m) => return fail("UsageEndTime", m),
-        };
-        if get("SubscriptionId").is_empty() {
-            return fail("SubscriptionId", "the subscription id is empty".into());
-        }
-        if get("MeterId").is_empty() {
-            return fail("MeterId", "the meter id is empty".into());
-        }
-        Some(Ok(UsageRecord {
-            subscription_id: get("SubscriptionId").to_string(),
-            meter_id: get("MeterId").to_string(),
-            meter_name: get("MeterName").to_string(),
-            meter_category: get("MeterCategory").to_string(),
-            unit: get("Unit").to_string(),
-            quantity,
-            usage_start_time: start,
-            usage_end_time: end,
-            resource_uri: get("ResourceUri").to_string(),
-            resource_group: get("ResourceGroup").to_string(),
-            resource_provider: get("ResourceProvider").to_string(),
-            resource_type: get("ResourceType").to_string(),
-            resource_name: get("ResourceName").to_string(),
-            location: get("Location").to_string(),
-            tags: parse_map(get("Tags")),
-            additional_info: parse_map(get("AdditionalInfo")),
-            instance_data: get("InstanceData").to_string(),
-        }))
+        Some(record_from_fields(get).map_err(|(column, msg)| Error::usage_file(name, line, Some(column), msg)))
     }
+}
+
+/// One record from the record schema's text fields, read as a usage CSV's cells are (quantities,
+/// times and maps in every form the module documentation lists); `get` gives a field's text by
+/// its schema name (empty when absent). Errors name the field and what is wrong with it.
+///
+/// For callers that hold records as text outside a file: the C ABI's pipeline input (rows of
+/// `Import-Csv`, the module's record objects).
+pub fn record_from_fields<'a>(
+    get: impl Fn(&str) -> &'a str,
+) -> std::result::Result<UsageRecord, (&'static str, String)> {
+    let quantity = parse_quantity(get("Quantity")).map_err(|m| ("Quantity", m))?;
+    let start = parse_instant(get("UsageStartTime")).map_err(|m| ("UsageStartTime", m))?;
+    let end = parse_instant(get("UsageEndTime")).map_err(|m| ("UsageEndTime", m))?;
+    if get("SubscriptionId").is_empty() {
+        return Err(("SubscriptionId", "the subscription id is empty".into()));
+    }
+    if get("MeterId").is_empty() {
+        return Err(("MeterId", "the meter id is empty".into()));
+    }
+    Ok(UsageRecord {
+        subscription_id: get("SubscriptionId").to_string(),
+        meter_id: get("MeterId").to_string(),
+        meter_name: get("MeterName").to_string(),
+        meter_category: get("MeterCategory").to_string(),
+        unit: get("Unit").to_string(),
+        quantity,
+        usage_start_time: start,
+        usage_end_time: end,
+        resource_uri: get("ResourceUri").to_string(),
+        resource_group: get("ResourceGroup").to_string(),
+        resource_provider: get("ResourceProvider").to_string(),
+        resource_type: get("ResourceType").to_string(),
+        resource_name: get("ResourceName").to_string(),
+        location: get("Location").to_string(),
+        tags: parse_map(get("Tags")),
+        additional_info: parse_map(get("AdditionalInfo")),
+        instance_data: get("InstanceData").to_string(),
+    })
 }
 
 fn field(name: &str) -> usize {
