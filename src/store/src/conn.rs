@@ -484,8 +484,10 @@ impl Conn {
                 }
                 let read = tx
                     .prepare(&format!(
+                        // Byte order, as SQLite's BINARY collation and the pricing crate expect: a database's
+                        // locale collation would order resource URIs differently and move the tier boundaries.
                         "SELECT {} FROM usage_records WHERE stamp = $1 AND granularity = $2 AND usage_start_time >= $3
-                         AND usage_start_time < $4 ORDER BY usage_start_time, resource_uri",
+                         AND usage_start_time < $4 ORDER BY usage_start_time, resource_uri COLLATE \"C\"",
                         sqlite::USAGE_COLUMNS
                     ))
                     .await
