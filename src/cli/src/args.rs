@@ -132,6 +132,8 @@ pub enum DbCommand {
 pub enum ExportTableArg {
     /// Usage records (the record schema's columns, then stamp, provider subscription, granularity, reported window).
     Usage,
+    /// FOCUS 1.2 cost rows (what `sync --rate-card` computed), by billing period, as `price` writes them.
+    Focus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -154,6 +156,9 @@ pub struct ExportArgs {
     /// A month to export, YYYY-MM (repeat for several; default: every month in the database).
     #[arg(long)]
     pub month: Vec<String>,
+    /// --table focus: Hourly or Daily cost rows (default: the one a month holds; a month with both is refused).
+    #[arg(long)]
+    pub granularity: Option<String>,
     /// The root folder of the files (created when missing).
     #[arg(long, short)]
     pub output: PathBuf,

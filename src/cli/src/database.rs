@@ -1,5 +1,6 @@
 //! `db migrate` and `export`: thin over the store.
 
+use azs_usage_core::Granularity;
 use azs_usage_store::{DatabaseUrl, ExportFormat, ExportRequest, ExportTable, Store};
 
 use crate::args::{DatabaseArgs, ExportArgs, ExportFormatArg, ExportTableArg};
@@ -34,6 +35,7 @@ pub async fn export(args: ExportArgs) -> Result<(), Failure> {
     let request = ExportRequest {
         table: match args.table {
             ExportTableArg::Usage => ExportTable::Usage,
+            ExportTableArg::Focus => ExportTable::Focus,
         },
         format: match args.format {
             ExportFormatArg::Parquet => ExportFormat::Parquet,
@@ -41,6 +43,7 @@ pub async fn export(args: ExportArgs) -> Result<(), Failure> {
         },
         months,
         output_dir: args.output.clone(),
+        granularity: args.granularity.as_deref().map(str::parse::<Granularity>).transpose()?,
     };
     let files = store.export(&request).await?;
     for f in &files {
@@ -54,7 +57,8 @@ pub async fn export(args: ExportArgs) -> Result<(), Failure> {
         }
     }
     if files.is_empty() {
-        eprintln!("azs-usage: the database holds no usage yet; nothing exported");
+        let what = if args.table == ExportTableArg::Focus { "cost rows (sync with --rate-card)" } else { "usage" };
+        eprintln!("azs-usage: the database holds no {what} yet; nothing exported");
     }
     Ok(())
 }

@@ -106,6 +106,11 @@ impl Error {
         Self::new(Reason::InternalError, message)
     }
 
+    /// Another layer's error (the pricing crate's writer), keeping its reason and message.
+    pub(crate) fn from_layer(e: &impl azs_usage_core::HasReason) -> Self {
+        Self::new(e.reason(), e.to_string())
+    }
+
     /// A usage-client error from a stamp, keeping the core's message (service code, request id).
     pub fn from_client(e: &azs_usage_core::Error) -> Self {
         let reason = e.reason;

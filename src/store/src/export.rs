@@ -10,7 +10,8 @@ use arrow_array::builder::{Decimal128Builder, StringBuilder, TimestampMicrosecon
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use azs_usage_core::record::{format_decimal, format_instant};
-use azs_usage_core::{FIELD_NAMES, OutputTarget, UsageRecord};
+use azs_usage_core::{FIELD_NAMES, Granularity, OutputTarget, UsageRecord};
+use azs_usage_pricing::{FocusFormat, FocusRow, FocusWriter};
 use chrono::{DateTime, TimeZone, Utc};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -19,6 +20,7 @@ use rusqlite::params;
 use rust_decimal::Decimal;
 use tokio::sync::mpsc;
 
+use crate::cost_rows::CostQuery;
 use crate::db::Store;
 use crate::error::{Error, Result};
 use crate::model::{instant_text, next_month, parse_instant};
@@ -30,12 +32,17 @@ use crate::sqlite::{self, sql_error};
 pub enum ExportTable {
     /// `usage_records`: the record schema's columns, then where each record came from.
     Usage,
+    /// `focus_costs`: the FOCUS 1.2 cost rows the sync computed with `--rate-card`, in the pricing
+    /// crate's FOCUS file format (the same columns and types as `azs-usage price` writes),
+    /// partitioned by billing period.
+    Focus,
 }
 
 impl ExportTable {
     fn name(self) -> &'static str {
         match self {
             ExportTable::Usage => "usage",
+            ExportTable::Focus => "focus",
         }
     }
 }
@@ -60,6 +67,9 @@ pub struct ExportRequest {
     pub months: Vec<(i32, u32)>,
     /// The root folder (created when missing; its parent must exist).
     pub output_dir: PathBuf,
+    /// [`ExportTable::Focus`]: the granularity whose cost rows are written; `None` = the one a
+    /// month holds (a month holding both is refused, as it would bill the same usage twice).
+    pub granularity: Option<Granularity>,
 }
 
 /// One file written.
@@ -116,7 +126,11 @@ impl Store {
                 root.display()
             )));
         }
-        let months = if request.months.is_empty() { self.usage_months().await? } else { request.months.clone() };
+        let months = match (request.months.is_empty(), request.table) {
+            (false, _) => request.months.clone(),
+            (true, ExportTable::Usage) => self.usage_months().await?,
+            (true, ExportTable::Focus) => self.cost_months().await?,
+        };
         let mut out = Vec::new();
         for (year, month) in months {
             let start = Utc
@@ -131,6 +145,11 @@ impl Store {
                 ExportFormat::Csv => "csv",
             };
             let path = dir.join(format!("{}-{year:04}-{month:02}.{ext}", request.table.name()));
+            if request.table == ExportTable::Focus {
+                let rows = self.export_focus_month(start, request, &path).await?;
+                out.push(ExportedFile { path, month: (year, month), rows, rounded: 0 });
+                continue;
+            }
             let (tx, rx) = mpsc::channel::<Vec<StoredUsage>>(2);
             let writer = {
                 let (path, format) = (path.clone(), request.format);
@@ -143,6 +162,60 @@ impl Store {
             out.push(ExportedFile { path, month: (year, month), rows, rounded });
         }
         Ok(out)
+    }
+
+    /// Writes one billing period's FOCUS cost rows through the pricing crate's writer (which
+    /// follows the core's output rules: nothing appears under `path` until it is complete).
+    async fn export_focus_month(&self, start: DateTime<Utc>, request: &ExportRequest, path: &Path) -> Result<u64> {
+        let query = CostQuery { start: Some(start), end: Some(next_month(&start)), granularity: request.granularity };
+        let scope = self.cost_scope(&query).await?;
+        if !scope.stale_months.is_empty() {
+            return Err(Error::invalid_argument(format!(
+                "the cost rows of {} are out of date (usage changed after they were computed); run azs-usage sync \
+                 --rate-card to recompute them, then export",
+                scope.stale_months.join(", ")
+            )));
+        }
+        let format = match request.format {
+            ExportFormat::Parquet => FocusFormat::Parquet,
+            ExportFormat::Csv => FocusFormat::Csv,
+        };
+        let (tx, rx) = mpsc::channel::<Vec<FocusRow>>(2);
+        let writer = {
+            let path = path.to_path_buf();
+            tokio::task::spawn_blocking(move || write_focus_file(&path, format, rx))
+        };
+        let produced = self.stream_cost_rows(&scope, tx).await;
+        let written = writer.await.map_err(|e| Error::internal(format!("the export writer failed: {e}")))?;
+        produced?;
+        written
+    }
+
+    /// Months (by billing period) that hold FOCUS cost rows.
+    async fn cost_months(&self) -> Result<Vec<(i32, u32)>> {
+        let texts: Vec<String> = if let Some(db) = self.sqlite() {
+            db.read("listing cost months", |c| {
+                let mut st =
+                    c.prepare("SELECT DISTINCT substr(billing_period_start, 1, 7) FROM focus_costs ORDER BY 1")?;
+                st.query_map([], |r| r.get(0))?.collect()
+            })
+            .await?
+        } else if let Some(pg) = self.postgres() {
+            let pg = pg.lock().await;
+            pg.client()
+                .query(
+                    "SELECT DISTINCT to_char(billing_period_start AT TIME ZONE 'UTC', 'YYYY-MM') FROM focus_costs ORDER BY 1",
+                    &[],
+                )
+                .await
+                .map_err(|e| pg_error(&e, pg.url(), "listing cost months"))?
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(parse_months(&texts))
     }
 
     /// Months (by usage start) that hold usage.
@@ -165,13 +238,7 @@ impl Store {
         } else {
             Vec::new()
         };
-        Ok(texts
-            .iter()
-            .filter_map(|t| {
-                let (y, m) = t.split_once('-')?;
-                Some((y.parse().ok()?, m.parse().ok()?))
-            })
-            .collect())
+        Ok(parse_months(&texts))
     }
 
     /// Sends the month's usage rows in batches, ordered by stamp, usage start and resource.
@@ -251,6 +318,33 @@ impl Store {
         t.commit().await.map_err(err)?;
         Ok(())
     }
+}
+
+/// `YYYY-MM` texts as (year, month), skipping what does not parse.
+fn parse_months(texts: &[String]) -> Vec<(i32, u32)> {
+    texts
+        .iter()
+        .filter_map(|t| {
+            let (y, m) = t.split_once('-')?;
+            Some((y.parse().ok()?, m.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Writes the FOCUS rows received into one file; returns the rows written. Dropped on an error,
+/// the writer removes its temporary file.
+fn write_focus_file(path: &Path, format: FocusFormat, mut rx: mpsc::Receiver<Vec<FocusRow>>) -> Result<u64> {
+    let err = |e: azs_usage_pricing::Error| Error::from_layer(&e);
+    let mut writer = FocusWriter::create(path, format).map_err(err)?;
+    let mut rows = 0u64;
+    while let Some(batch) = rx.blocking_recv() {
+        for row in &batch {
+            writer.write(row).map_err(err)?;
+        }
+        rows += batch.len() as u64;
+    }
+    writer.finish_file().map_err(err)?;
+    Ok(rows)
 }
 
 /// Writes one month's file through the core's output rules (`azs_usage_core::OutputTarget`): a

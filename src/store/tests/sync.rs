@@ -446,10 +446,30 @@ async fn a_directory_that_cannot_be_read_is_a_warning_not_a_failure(engine: Engi
     assert_exact(&emu, &db, now(), "usage despite the directory").await;
 }
 
+/// Reads one Parquet file with DuckDB (`tests/focus/totals.mjs`; an engine independent of this project): its row
+/// count and the exact sum of one decimal column.
+fn duckdb_sum(path: &std::path::Path, column: &str) -> (u64, rust_decimal::Decimal) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/focus/totals.mjs");
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .arg(path)
+        .arg(column)
+        .output()
+        .expect("node runs (build.sh setup installs Node.js and DuckDB)");
+    assert!(out.status.success(), "DuckDB read {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    let read: serde_json::Value = serde_json::from_slice(&out.stdout).expect("totals.mjs prints JSON");
+    let values = read["billed"].as_array().expect("values");
+    let sum = values
+        .iter()
+        .map(|v| v.as_str().and_then(|t| t.parse::<rust_decimal::Decimal>().ok()).expect("a decimal"))
+        .sum();
+    (read["rows"].as_u64().expect("rows"), sum)
+}
+
 mod costs {
     use super::*;
     use azs_usage_pricing::FocusOptions;
-    use azs_usage_store::RateCardCosts;
+    use azs_usage_store::{ExportFormat, ExportRequest, ExportTable, RateCardCosts};
     use rust_decimal::Decimal;
 
     /// A rate card pricing every meter the database holds at 0.01 USD per unit, but one.
@@ -517,6 +537,52 @@ mod costs {
         assert!(!s.costs.is_empty() && s.costs.iter().map(|c| c.unpriced).sum::<u64>() > 0, "{:?}", s.costs);
         assert_exact(&emu, &db, now(), "usage").await;
         check(&db, &unpriced, "first pricing").await;
+        // The cost rows exported as FOCUS Parquet and CSV: DuckDB finds every row and the same billed total.
+        let url = DatabaseUrl::parse_with_env(&db.url, |k| db.env_var(k)).unwrap();
+        let reader = Store::open_read_only(&url).await.expect("read-only store");
+        let stored_rows = db.count("SELECT count(*) FROM focus_costs").await as u64;
+        let stored: Vec<Decimal> = db
+            .rows(&format!("SELECT {} FROM focus_costs", db.text("billed_cost")))
+            .await
+            .iter()
+            .map(|r| r[0].as_deref().unwrap_or("0").parse::<Decimal>().unwrap())
+            .collect();
+        // Parquet's Decimal128(38, 18) holds each amount to 18 decimals (half to even); the CSV keeps every digit.
+        let stored_billed_18: Decimal = stored
+            .iter()
+            .map(|d| d.round_dp_with_strategy(18, rust_decimal::RoundingStrategy::MidpointNearestEven))
+            .sum();
+        for format in [ExportFormat::Parquet, ExportFormat::Csv] {
+            let request = ExportRequest {
+                table: ExportTable::Focus,
+                format,
+                months: Vec::new(),
+                output_dir: dir.path().join("lake"),
+                granularity: None,
+            };
+            let files = reader.export(&request).await.expect("focus export");
+            assert!(!files.is_empty() && files.iter().all(|f| f.path.to_string_lossy().contains("focus")), "{files:?}");
+            assert_eq!(files.iter().map(|f| f.rows).sum::<u64>(), stored_rows, "{format:?}: every cost row");
+            if format == ExportFormat::Parquet {
+                let (mut rows, mut billed) = (0u64, Decimal::ZERO);
+                for f in &files {
+                    let (n, sum) = duckdb_sum(&f.path, "BilledCost");
+                    rows += n;
+                    billed += sum;
+                }
+                assert_eq!((rows, billed), (stored_rows, stored_billed_18), "DuckDB reads the exported FOCUS rows");
+            } else {
+                // The CSV is the pricing crate's FOCUS CSV: its reader takes it back row for row.
+                let (mut read, mut billed) = (0u64, Decimal::ZERO);
+                for f in &files {
+                    for row in azs_usage_pricing::read_focus(&f.path).expect("FOCUS CSV") {
+                        billed += row.expect("a FOCUS row").billed_cost;
+                        read += 1;
+                    }
+                }
+                assert_eq!((read, billed), (stored_rows, stored.iter().sum::<Decimal>()), "the CSV keeps every digit");
+            }
+        }
         assert_eq!(db.count("SELECT count(*) FROM rate_cards").await, 1);
         assert!(db.count("SELECT count(*) FROM rate_card_rows").await > 3);
         // A re-synced window marks its month; its costs are replaced as a whole, to the same figures.
@@ -568,6 +634,7 @@ mod export {
                     format,
                     months: Vec::new(),
                     output_dir: dir.path().join("lake"),
+                    granularity: None,
                 })
                 .await
                 .expect("export");
@@ -609,6 +676,16 @@ mod export {
             }
             assert_eq!((rows, sum), (count, expected_sum), "{format:?}: every record, exact quantities");
             assert_eq!(listed, count);
+            if format == ExportFormat::Parquet {
+                // An independent engine reads the same files and finds the same rows and quantities.
+                let (mut rows, mut sum) = (0u64, Decimal::ZERO);
+                for f in &files {
+                    let (n, q) = duckdb_sum(&f.path, "Quantity");
+                    rows += n;
+                    sum += q;
+                }
+                assert_eq!((rows, sum), (count, expected_sum), "DuckDB reads the exported usage");
+            }
         }
         // A missing parent folder is refused before anything is written.
         let e = reader
@@ -617,6 +694,7 @@ mod export {
                 format: ExportFormat::Parquet,
                 months: vec![(2026, 11)],
                 output_dir: dir.path().join("no/such/parent/lake"),
+                granularity: None,
             })
             .await
             .unwrap_err();
