@@ -193,52 +193,51 @@ impl Store {
 
     /// Months (by billing period) that hold FOCUS cost rows.
     async fn cost_months(&self) -> Result<Vec<(i32, u32)>> {
-        let texts: Vec<String> = if let Some(db) = self.sqlite() {
-            db.read("listing cost months", |c| {
-                let mut st =
-                    c.prepare("SELECT DISTINCT substr(billing_period_start, 1, 7) FROM focus_costs ORDER BY 1")?;
-                st.query_map([], |r| r.get(0))?.collect()
-            })
-            .await?
-        } else if let Some(pg) = self.postgres() {
-            let pg = pg.lock().await;
-            pg.client()
-                .query(
-                    "SELECT DISTINCT to_char(billing_period_start AT TIME ZONE 'UTC', 'YYYY-MM') FROM focus_costs ORDER BY 1",
-                    &[],
-                )
-                .await
-                .map_err(|e| pg_error(&e, pg.url(), "listing cost months"))?
-                .iter()
-                .map(|r| r.get(0))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok(parse_months(&texts))
+        self.months_of(
+            "listing cost months",
+            "SELECT DISTINCT substr(billing_period_start, 1, 7) FROM focus_costs ORDER BY 1",
+            "SELECT DISTINCT to_char(billing_period_start AT TIME ZONE 'UTC', 'YYYY-MM') FROM focus_costs ORDER BY 1",
+        )
+        .await
     }
 
     /// Months (by usage start) that hold usage.
     async fn usage_months(&self) -> Result<Vec<(i32, u32)>> {
+        self.months_of(
+            "listing months",
+            "SELECT DISTINCT substr(usage_date, 1, 7) FROM usage_daily ORDER BY 1",
+            "SELECT DISTINCT to_char(usage_date, 'YYYY-MM') FROM usage_daily ORDER BY 1",
+        )
+        .await
+    }
+
+    /// The (year, month) pairs a query of `YYYY-MM` texts returns, on either engine.
+    async fn months_of(&self, what: &'static str, sqlite_sql: &'static str, pg_sql: &str) -> Result<Vec<(i32, u32)>> {
         let texts: Vec<String> = if let Some(db) = self.sqlite() {
-            db.read("listing months", |c| {
-                let mut st = c.prepare("SELECT DISTINCT substr(usage_date, 1, 7) FROM usage_daily ORDER BY 1")?;
+            db.read(what, move |c| {
+                let mut st = c.prepare(sqlite_sql)?;
                 st.query_map([], |r| r.get(0))?.collect()
             })
             .await?
         } else if let Some(pg) = self.postgres() {
             let pg = pg.lock().await;
             pg.client()
-                .query("SELECT DISTINCT to_char(usage_date, 'YYYY-MM') FROM usage_daily ORDER BY 1", &[])
+                .query(pg_sql, &[])
                 .await
-                .map_err(|e| pg_error(&e, pg.url(), "listing months"))?
+                .map_err(|e| pg_error(&e, pg.url(), what))?
                 .iter()
                 .map(|r| r.get(0))
                 .collect()
         } else {
             Vec::new()
         };
-        Ok(parse_months(&texts))
+        Ok(texts
+            .iter()
+            .filter_map(|t| {
+                let (y, m) = t.split_once('-')?;
+                Some((y.parse().ok()?, m.parse().ok()?))
+            })
+            .collect())
     }
 
     /// Sends the month's usage rows in batches, ordered by stamp, usage start and resource.
@@ -318,17 +317,6 @@ impl Store {
         t.commit().await.map_err(err)?;
         Ok(())
     }
-}
-
-/// `YYYY-MM` texts as (year, month), skipping what does not parse.
-fn parse_months(texts: &[String]) -> Vec<(i32, u32)> {
-    texts
-        .iter()
-        .filter_map(|t| {
-            let (y, m) = t.split_once('-')?;
-            Some((y.parse().ok()?, m.parse().ok()?))
-        })
-        .collect()
 }
 
 /// Writes the FOCUS rows received into one file; returns the rows written. Dropped on an error,
