@@ -114,6 +114,8 @@ public sealed class ExportUsageReportCommand : PSCmdlet
             unpriced = FullPath(UnpricedPath),
             database = ParameterSetName == DatabaseSet ? Database : "",
             database_ca_file = FullPath(DatabaseCaFile),
+            // Passed explicitly: on Linux the native library does not see $env: changes made in this session.
+            database_password = ParameterSetName == DatabaseSet ? Environment.GetEnvironmentVariable("PGPASSWORD") ?? "" : "",
             granularity = Granularity ?? "",
             month = Month ?? "",
             period_start = From is { } f ? TimeArgumentAttribute.Iso(f) : "",

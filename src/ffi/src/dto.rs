@@ -241,9 +241,9 @@ pub struct MeterList {
     pub meters: Vec<MeterDto>,
 }
 
-/// How to connect: endpoint, credential and TLS.
+/// How to connect: endpoint, credential and TLS. `Debug` never shows the secret or the certificate password.
 #[ffi]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectOptionsDto {
     /// ARM endpoint URL.
     pub endpoint: String,
@@ -267,6 +267,29 @@ pub struct ConnectOptionsDto {
     pub timeout_seconds: u32,
     /// Retries per request after the first attempt (-1: the core's default policy).
     pub max_retries: i32,
+}
+
+impl std::fmt::Debug for ConnectOptionsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptionsDto")
+            .field("endpoint", &self.endpoint)
+            .field("credential_kind", &self.credential_kind)
+            .field("client_id", &self.client_id)
+            .field("secret", &redacted(&self.secret))
+            .field("tenant", &self.tenant)
+            .field("certificate_path", &self.certificate_path)
+            .field("certificate_password", &redacted(&self.certificate_password))
+            .field("ca_file", &self.ca_file)
+            .field("insecure", &self.insecure)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("max_retries", &self.max_retries)
+            .finish()
+    }
+}
+
+/// How a secret field shows in `Debug`: whether it is set, never its text.
+pub(crate) fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() { "<empty>" } else { "<redacted>" }
 }
 
 /// A usage query.

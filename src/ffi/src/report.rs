@@ -18,9 +18,10 @@ use crate::convert::{error_of, opt};
 use crate::dto::ErrorDto;
 use crate::{NativeStatus, guarded};
 
-/// What to report and where to write it: the options of `azs-usage report`, as text (empty = not given).
+/// What to report and where to write it: the options of `azs-usage report`, as text (empty = not given). `Debug`
+/// never shows the database password.
 #[ffi]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ReportRequestDto {
     /// The report file (HTML).
     pub report_path: String,
@@ -32,6 +33,9 @@ pub struct ReportRequestDto {
     pub database: String,
     /// CA certificates (PEM) for the PostgreSQL server.
     pub database_ca_file: String,
+    /// The PostgreSQL password (the caller's `PGPASSWORD`: a process's own environment changes are not seen by
+    /// the native library on every platform), or empty. Never echoed back.
+    pub database_password: String,
     /// `Hourly` or `Daily` (database only; default: the one the period holds).
     pub granularity: String,
     /// `YYYY-MM`; exclusive with `from`/`to`.
@@ -56,6 +60,33 @@ pub struct ReportRequestDto {
     pub title: String,
     /// A meter file (JSON or CSV) adding meters to the catalog.
     pub meters_file: String,
+}
+
+impl std::fmt::Debug for ReportRequestDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A URL may carry a password too (`postgres://user:password@host/db`): only whether it is set is shown.
+        let database = if self.database.contains('@') { "<set>" } else { self.database.as_str() };
+        f.debug_struct("ReportRequestDto")
+            .field("report_path", &self.report_path)
+            .field("focus_file", &self.focus_file)
+            .field("unpriced", &self.unpriced)
+            .field("database", &database)
+            .field("database_ca_file", &self.database_ca_file)
+            .field("database_password", &crate::dto::redacted(&self.database_password))
+            .field("granularity", &self.granularity)
+            .field("month", &self.month)
+            .field("period_start", &self.period_start)
+            .field("period_end", &self.period_end)
+            .field("tag", &self.tag)
+            .field("culture", &self.culture)
+            .field("statements", &self.statements)
+            .field("browser", &self.browser)
+            .field("no_pdf", &self.no_pdf)
+            .field("provider_name", &self.provider_name)
+            .field("title", &self.title)
+            .field("meters_file", &self.meters_file)
+            .finish()
+    }
 }
 
 /// One statement written.
@@ -176,9 +207,12 @@ fn source(r: &ReportRequestDto) -> Result<ReportSource, Refused> {
             Ok(ReportSource::File { input: PathBuf::from(input), unpriced: opt(&r.unpriced).map(PathBuf::from) })
         }
         (None, Some(url)) => {
-            let url = DatabaseUrl::parse(&url)
-                .map_err(|e| layer(&e))?
-                .with_ca_file(opt(&r.database_ca_file).map(PathBuf::from));
+            let password = opt(&r.database_password);
+            let url = DatabaseUrl::parse_with_env(&url, |name| {
+                if name == "PGPASSWORD" { password.clone() } else { std::env::var(name).ok() }
+            })
+            .map_err(|e| layer(&e))?
+            .with_ca_file(opt(&r.database_ca_file).map(PathBuf::from));
             let granularity = match opt(&r.granularity) {
                 Some(g) => Some(g.parse::<Granularity>().map_err(|e| refuse(e.reason, e.message))?),
                 None => None,

@@ -31,9 +31,10 @@ use crate::{NativeStatus, guarded};
 /// At most this many sync events wait for a poll; older ones are dropped first.
 const MAX_QUEUED: usize = 2000;
 
-/// What to sync: the parameters of `azs-usage sync` (one stamp, the session's connection).
+/// What to sync: the parameters of `azs-usage sync` (one stamp, the session's connection). `Debug` never shows the
+/// database password.
 #[ffi]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SyncRequestDto {
     /// `sqlite:PATH` or `postgres://user@host:port/db?sslmode=...` (no password in it).
     pub database: String,
@@ -69,6 +70,30 @@ pub struct SyncRequestDto {
     pub meter_map: String,
     /// How long to keep reconnecting to a database that went away, in seconds (0: 60).
     pub reconnect_seconds: u32,
+}
+
+impl std::fmt::Debug for SyncRequestDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncRequestDto")
+            .field("database", &self.database)
+            .field("database_password", &crate::dto::redacted(&self.database_password))
+            .field("database_ca_file", &self.database_ca_file)
+            .field("stamp", &self.stamp)
+            .field("provider_subscription", &self.provider_subscription)
+            .field("granularity", &self.granularity)
+            .field("since", &self.since)
+            .field("until", &self.until)
+            .field("resync_from", &self.resync_from)
+            .field("resync_to", &self.resync_to)
+            .field("chunk_hours", &self.chunk_hours)
+            .field("wait", &self.wait)
+            .field("no_directory", &self.no_directory)
+            .field("show_details", &self.show_details)
+            .field("rate_card", &self.rate_card)
+            .field("meter_map", &self.meter_map)
+            .field("reconnect_seconds", &self.reconnect_seconds)
+            .finish()
+    }
 }
 
 /// One scope's part of a run.

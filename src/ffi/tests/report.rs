@@ -10,6 +10,7 @@ fn request(report_path: &str) -> ReportRequestDto {
         report_path: report_path.to_string(),
         focus_file: String::new(),
         unpriced: String::new(),
+        database_password: String::new(),
         database: String::new(),
         database_ca_file: String::new(),
         granularity: String::new(),

@@ -169,6 +169,24 @@ fn a_password_never_crosses_back() {
         database_password: secret.into(),
         ..request("postgres://billing@127.0.0.1:1/azs?sslmode=disable")
     };
+    // Nor does Debug show it, of the request or of the connection's options.
+    let shown = format!("{dto:?}");
+    assert!(!shown.contains(secret) && shown.contains("database_password: \"<redacted>\""), "{shown}");
+    let options = ConnectOptionsDto {
+        endpoint: "https://adminmanagement.local.azurestack.external".into(),
+        credential_kind: "Certificate".into(),
+        client_id: "app".into(),
+        secret: "Client-Secret-Never-Shown".into(),
+        tenant: String::new(),
+        certificate_path: "cert.pfx".into(),
+        certificate_password: "Pfx-Password-Never-Shown".into(),
+        ca_file: String::new(),
+        insecure: 0,
+        timeout_seconds: 0,
+        max_retries: 0,
+    };
+    let shown = format!("{options:?}");
+    assert!(!shown.contains("Never-Shown") && shown.contains("cert.pfx"), "{shown}");
     let run = ok(SyncRun::start(&session, Wire::from(dto)));
     let (p, lines) = follow(&run);
     assert_eq!(p.error[0].reason, ErrorReason::DatabaseUnavailable, "{:?}", p.error);
