@@ -176,27 +176,9 @@ impl Store {
             "SELECT {columns} FROM focus_costs WHERE granularity = $1 AND charge_period_start >= $2
              AND charge_period_start < $3 {order}"
         );
-        let mut pg = pg.lock().await;
-        let url = pg.url().clone();
         let (a, b) = bounds(&scope.query);
-        let err = |e: tokio_postgres::Error| pg_error(&e, &url, "reading the cost rows");
-        let t = pg.client_mut().transaction().await.map_err(err)?;
-        let st = t.prepare(&sql).await.map_err(err)?;
-        let portal = t.bind(&st, &[&granularity, &a, &b]).await.map_err(err)?;
-        let mut sent = 0u64;
-        loop {
-            let rows = t.query_portal(&portal, BATCH as i32).await.map_err(err)?;
-            if rows.is_empty() {
-                break;
-            }
-            let batch = rows.iter().map(|r| focus_row(&PgCells(r))).collect::<Result<Vec<_>>>()?;
-            sent += batch.len() as u64;
-            if tx.send(batch).await.is_err() {
-                break;
-            }
-        }
-        t.commit().await.map_err(err)?;
-        Ok(sent)
+        stream_postgres(pg, &sql, &[&granularity, &a, &b], "reading the cost rows", |r| focus_row(&PgCells(r)), &tx)
+            .await
     }
 
     /// Sends the scope's usage records that have no cost row (no rate card row priced them), in
@@ -241,28 +223,42 @@ impl Store {
                  AND f.x_meter_id = u.meter_id AND f.resource_id = u.resource_uri)
              ORDER BY u.usage_start_time, u.stamp, u.subscription_id, u.resource_uri, u.meter_id"
         );
-        let mut pg = pg.lock().await;
-        let url = pg.url().clone();
         let (a, b) = bounds(&scope.query);
-        let err = |e: tokio_postgres::Error| pg_error(&e, &url, "reading the unpriced usage");
-        let t = pg.client_mut().transaction().await.map_err(err)?;
-        let st = t.prepare(&sql).await.map_err(err)?;
-        let portal = t.bind(&st, &[&granularity, &a, &b]).await.map_err(err)?;
-        let mut sent = 0u64;
-        loop {
-            let rows = t.query_portal(&portal, BATCH as i32).await.map_err(err)?;
-            if rows.is_empty() {
-                break;
-            }
-            let batch = rows.iter().map(|r| crate::postgres::usage_record(r, 0)).collect::<Result<Vec<_>>>()?;
-            sent += batch.len() as u64;
-            if tx.send(batch).await.is_err() {
-                break;
-            }
-        }
-        t.commit().await.map_err(err)?;
-        Ok(sent)
+        let convert = |r: &tokio_postgres::Row| crate::postgres::usage_record(r, 0);
+        stream_postgres(pg, &sql, &[&granularity, &a, &b], "reading the unpriced usage", convert, &tx).await
     }
+}
+
+/// Reads a PostgreSQL query's rows through a portal, in batches, and sends them (the twin of
+/// [`stream_sqlite`]). A closed channel (the reader failed) ends it early without an error.
+async fn stream_postgres<T>(
+    pg: &tokio::sync::Mutex<crate::postgres::Postgres>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    what: &'static str,
+    convert: impl Fn(&tokio_postgres::Row) -> Result<T>,
+    tx: &mpsc::Sender<Vec<T>>,
+) -> Result<u64> {
+    let mut pg = pg.lock().await;
+    let url = pg.url().clone();
+    let err = |e: tokio_postgres::Error| pg_error(&e, &url, what);
+    let t = pg.client_mut().transaction().await.map_err(err)?;
+    let st = t.prepare(sql).await.map_err(err)?;
+    let portal = t.bind(&st, params).await.map_err(err)?;
+    let mut sent = 0u64;
+    loop {
+        let rows = t.query_portal(&portal, BATCH as i32).await.map_err(err)?;
+        if rows.is_empty() {
+            break;
+        }
+        let batch = rows.iter().map(&convert).collect::<Result<Vec<_>>>()?;
+        sent += batch.len() as u64;
+        if tx.send(batch).await.is_err() {
+            break;
+        }
+    }
+    t.commit().await.map_err(err)?;
+    Ok(sent)
 }
 
 /// Reads SQLite rows into batches on the connection thread and sends them.
